@@ -1,0 +1,94 @@
+//! What the detector tells its caller: talking edges as they happen, and one decision.
+
+use std::fmt;
+
+/// `amd_status`: what answered. Anything but `Machine` is to be treated as a live person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Person,
+    Machine,
+    Unsure,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Person, Status::Machine, Status::Unsure];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Person => "person",
+            Status::Machine => "machine",
+            Status::Unsure => "unsure",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `amd_result`: why the detector decided what it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cause {
+    /// No decision within `total_analysis_time`.
+    TooLong,
+    /// More than `noise_max_count` words in the greeting.
+    MaxCount,
+    /// The greeting went on for longer than `noise_max_intro`.
+    MaxIntro,
+    /// Nothing heard for `silent_initial` after answer.
+    SilentInitial,
+    /// A short greeting followed by `silent_after_intro` of silence: someone waiting for a reply.
+    SilentAfterIntro,
+    /// A steady tone (a voicemail beep) right after the greeting. Our addition to mod_com_amd's causes.
+    Beep,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 6] = [
+        Cause::TooLong,
+        Cause::MaxCount,
+        Cause::MaxIntro,
+        Cause::SilentInitial,
+        Cause::SilentAfterIntro,
+        Cause::Beep,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::TooLong => "too-long",
+            Cause::MaxCount => "max-count",
+            Cause::MaxIntro => "max-intro",
+            Cause::SilentInitial => "silent-initial",
+            Cause::SilentAfterIntro => "silent-after-intro",
+            Cause::Beep => "beep",
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one verdict a call gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub status: Status,
+    pub cause: Cause,
+    /// Milliseconds of audio from the start of detection to the decision.
+    pub at_ms: u64,
+}
+
+/// Everything the detector reports, in the order it happened in the audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Speech (or other sound above the silence threshold) began at `at_ms`.
+    StartTalking { at_ms: u64 },
+    /// The talk segment that began earlier ended at `at_ms` (after `silent_max_session` of quiet).
+    StopTalking { at_ms: u64 },
+    /// The decision; sent once.
+    Decided(Decision),
+}

@@ -1,0 +1,12 @@
+//! mod_rust_amd: answering machine detection for FreeSWITCH.
+//!
+//! The detector ([`Detector`]) is pure Rust: 16-bit PCM frames in, talking events and one
+//! [`Decision`] out. The `amd` analyzer, the benchmarks and the FreeSWITCH module all drive it.
+
+pub mod decision;
+pub mod detector;
+pub mod params;
+
+pub use decision::{Cause, Decision, Event, Status};
+pub use detector::{Detector, UnsupportedRate};
+pub use params::{ParamError, Params};
