@@ -40,6 +40,8 @@ const SIT_GAP_MS: u64 = 150;
 const ENVELOPE_SMOOTHING: f32 = 0.3;
 /// Share of the gap the talker level closes per block of talk (about half a second of talk).
 const TALKER_SMOOTHING: f32 = 0.05;
+/// Blocks of talk the talker level is learnt from.
+const TALKER_LEARN_BLOCKS: u32 = 30;
 /// Blocks a talker may stay under the foreground line and still count as talking.
 const FOREGROUND_HANG_BLOCKS: u32 = 15;
 /// How much quieter than the greeting a beep may be (dB).
@@ -76,6 +78,7 @@ struct State {
     envelope_db: f32,
     talker_db: Option<f32>,
     foreground_hang: u32,
+    talker_blocks: u32,
     prev_db: f32,
     prev_rho1: f32,
     prev_rho2: f32,
@@ -109,6 +112,7 @@ impl Detector {
                 envelope_db: 0.0,
                 talker_db: None,
                 foreground_hang: 0,
+                talker_blocks: 0,
                 prev_db: 0.0,
                 prev_rho1: 0.0,
                 prev_rho2: 0.0,
@@ -235,9 +239,12 @@ impl State {
         match self.talker_db.as_mut() {
             Some(talker) => {
                 let foreground = self.envelope_db >= *talker - drop;
-                if foreground && sound_now {
-                    // The talker's typical level while talking, not its loudest syllable.
+                if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
+                    // The talker's typical level while talking, not its loudest syllable. Learnt
+                    // from the first words only: later on, a background that AGC pumps up would
+                    // otherwise drag it down to its own level.
                     *talker += (self.envelope_db - *talker) * TALKER_SMOOTHING;
+                    self.talker_blocks += 1;
                 }
                 if foreground {
                     self.foreground_hang = FOREGROUND_HANG_BLOCKS;
