@@ -13,6 +13,7 @@ pub const BLOCK_MS: u64 = 10;
 pub const INTERNAL_RATE: u32 = 8000;
 /// How much recent audio the tone analysis looks at (a power of two for the FFT).
 pub const HISTORY: usize = 256;
+const _: () = assert!(HISTORY.is_power_of_two());
 
 /// What one 10 ms block measured.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,10 +47,9 @@ pub struct FrontEnd {
     history_pos: usize,
 }
 
-// Butterworth high-pass, fc = 200 Hz at 8 kHz (bilinear transform, pre-warped).
+// Butterworth high-pass, fc = 200 Hz at 8 kHz (bilinear transform, pre-warped); its b2 equals b0.
 const HP_B0: f32 = 0.894_858_6;
 const HP_B1: f32 = -1.789_717_2;
-const HP_B2: f32 = 0.894_858_6;
 const HP_A1: f32 = -1.778_631_8;
 const HP_A2: f32 = 0.800_802_7;
 
@@ -83,53 +83,88 @@ impl FrontEnd {
     }
 
     /// Feeds input samples; calls `on_block` each time a 10 ms block completes.
-    #[inline]
     pub fn push(&mut self, samples: &[i16], on_block: &mut impl FnMut(&FrontEnd, BlockStats)) {
-        if self.decimation == 1 {
-            for &s in samples {
-                self.push_internal(f32::from(s), on_block);
+        let mut chunk = [0.0f32; BLOCK];
+        let mut input = samples;
+        loop {
+            let room = BLOCK - self.block_fill;
+            let (made, used) = self.decimate(input, &mut chunk[..room]);
+            input = &input[used..];
+            if made == 0 {
+                return;
             }
-            return;
-        }
-        for &s in samples {
-            self.acc += i32::from(s);
-            self.acc_len += 1;
-            if self.acc_len == self.decimation {
-                let x = self.acc as f32 / self.decimation as f32;
-                self.acc = 0;
-                self.acc_len = 0;
-                self.push_internal(x, on_block);
+            self.filter(&chunk[..made]);
+            if self.block_fill == BLOCK {
+                let (rho1, rho2) = if self.energy > 1.0 {
+                    (self.lag1 / self.energy, self.lag2 / self.energy)
+                } else {
+                    (0.0, 0.0)
+                };
+                let stats = BlockStats { level: self.abs_sum / BLOCK as f32, rho1, rho2 };
+                self.block_fill = 0;
+                self.abs_sum = 0.0;
+                self.energy = 0.0;
+                self.lag1 = 0.0;
+                self.lag2 = 0.0;
+                on_block(self, stats);
             }
         }
     }
 
-    #[inline]
-    fn push_internal(&mut self, x: f32, on_block: &mut impl FnMut(&FrontEnd, BlockStats)) {
-        let y = HP_B0 * x + HP_B1 * self.x1 + HP_B2 * self.x2 - HP_A1 * self.y1 - HP_A2 * self.y2;
-        self.x2 = self.x1;
-        self.x1 = x;
-        self.y2 = self.y1;
-        // Flush denormals so silence after sound never slows the filter down.
-        self.y1 = if y.abs() < 1e-20 { 0.0 } else { y };
-        self.abs_sum += y.abs();
-        self.energy += y * y;
-        self.lag1 += y * self.prev;
-        self.lag2 += y * self.prev2;
-        self.prev2 = self.prev;
-        self.prev = y;
-        self.history[self.history_pos] = y;
-        self.history_pos = (self.history_pos + 1) % HISTORY;
-        self.block_fill += 1;
-        if self.block_fill == BLOCK {
-            let (rho1, rho2) = if self.energy > 1.0 { (self.lag1 / self.energy, self.lag2 / self.energy) } else { (0.0, 0.0) };
-            let stats = BlockStats { level: self.abs_sum / BLOCK as f32, rho1, rho2 };
-            self.block_fill = 0;
-            self.abs_sum = 0.0;
-            self.energy = 0.0;
-            self.lag1 = 0.0;
-            self.lag2 = 0.0;
-            on_block(self, stats);
+    /// Averages input down to the internal rate into `out`; returns (samples made, input used).
+    fn decimate(&mut self, input: &[i16], out: &mut [f32]) -> (usize, usize) {
+        if self.decimation == 1 {
+            let n = input.len().min(out.len());
+            for (o, &x) in out.iter_mut().zip(&input[..n]) {
+                *o = f32::from(x);
+            }
+            return (n, n);
         }
+        let mut made = 0;
+        let mut used = 0;
+        while made < out.len() && used < input.len() {
+            self.acc += i32::from(input[used]);
+            self.acc_len += 1;
+            used += 1;
+            if self.acc_len == self.decimation {
+                out[made] = self.acc as f32 / self.decimation as f32;
+                made += 1;
+                self.acc = 0;
+                self.acc_len = 0;
+            }
+        }
+        (made, used)
+    }
+
+    /// High-passes internal-rate samples into the block statistics and the history ring.
+    fn filter(&mut self, xs: &[f32]) {
+        // Locals keep the recursion in registers.
+        let (mut x1, mut x2, mut y1, mut y2) = (self.x1, self.x2, self.y1, self.y2);
+        let (mut abs_sum, mut energy, mut lag1, mut lag2) = (self.abs_sum, self.energy, self.lag1, self.lag2);
+        let (mut prev, mut prev2) = (self.prev, self.prev2);
+        let mut pos = self.history_pos;
+        for &x in xs {
+            let y = HP_B0 * (x + x2) + HP_B1 * x1 - HP_A1 * y1 - HP_A2 * y2;
+            x2 = x1;
+            x1 = x;
+            y2 = y1;
+            y1 = y;
+            abs_sum += y.abs();
+            energy += y * y;
+            lag1 += y * prev;
+            lag2 += y * prev2;
+            prev2 = prev;
+            prev = y;
+            self.history[pos] = y;
+            pos = (pos + 1) & (HISTORY - 1);
+        }
+        // Flush denormals so silence after sound never slows the filter down.
+        let flush = |v: f32| if v.abs() < 1e-20 { 0.0 } else { v };
+        (self.x1, self.x2, self.y1, self.y2) = (x1, x2, flush(y1), flush(y2));
+        (self.abs_sum, self.energy, self.lag1, self.lag2) = (abs_sum, energy, lag1, lag2);
+        (self.prev, self.prev2) = (prev, prev2);
+        self.history_pos = pos;
+        self.block_fill += xs.len();
     }
 
     /// Copies the last HISTORY filtered samples, oldest first.
