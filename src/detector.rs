@@ -46,6 +46,9 @@ const TALKER_LEARN_BLOCKS: u32 = 30;
 const FOREGROUND_HANG_BLOCKS: u32 = 15;
 /// How much quieter than the greeting a beep may be (dB).
 const BEEP_BELOW_TALKER_DB: f32 = 24.0;
+/// Extra margin over the background for the very first word: before anyone has spoken, a busy
+/// background (other voices, a TV) must not pass for the greeting.
+const FIRST_WORD_EXTRA_DB: f32 = 3.0;
 /// Hysteresis: once sounding, a block stays sound down to this many dB under the margin.
 const HYSTERESIS_DB: f32 = 3.0;
 /// A block must stand this far above the floor before tone analysis is worth its cost.
@@ -274,7 +277,10 @@ impl State {
         if margin == 0.0 {
             return true;
         }
-        let needed = if self.sounding { margin - HYSTERESIS_DB } else { margin };
+        let mut needed = if self.sounding { margin - HYSTERESIS_DB } else { margin };
+        if self.talk.first_word_start().is_none() {
+            needed += FIRST_WORD_EXTRA_DB;
+        }
         db >= self.floor.db() + needed
     }
 
