@@ -185,8 +185,13 @@ fn main() {
 
     // The test host (tests/host.rs) provides the core's functions itself: export exactly those
     // from the test executables so that the module, loaded with dlopen, finds them by dlsym.
+    // Its variadic functions (switch_log_printf, the stream's write function) are C glue.
     let list = manifest.join("tests/host/exports.list");
-    if list.exists() {
+    let glue = manifest.join("tests/host/glue.c");
+    if list.exists() && glue.exists() {
+        println!("cargo:rerun-if-changed={}", glue.display());
+        cc::Build::new().file(&glue).cargo_metadata(false).warnings(true).compile("mod_rust_amd_host_glue");
         println!("cargo:rustc-link-arg-tests=-Wl,--dynamic-list={}", list.display());
+        println!("cargo:rustc-link-arg-tests={}", out_dir.join("libmod_rust_amd_host_glue.a").display());
     }
 }
