@@ -548,6 +548,55 @@ fn answer_req_defers_detection_to_answer() {
     assert!(s.read_ms.load(Ordering::SeqCst) >= 3000 + 4000);
 }
 
+/// What the detector itself decides on `samples` fed in 20 ms frames (then silence).
+fn direct_decision(samples: &[i16], rate: u32) -> Option<mod_rust_amd::Decision> {
+    let params = mod_rust_amd::Params { debug: true, ..Default::default() };
+    let mut d = mod_rust_amd::Detector::new(&params, rate).unwrap();
+    let frame = rate as usize / 50;
+    let mut padded = samples.to_vec();
+    padded.resize(samples.len() + rate as usize * 10, 0);
+    for chunk in padded.chunks(frame) {
+        let mut padded_chunk = chunk.to_vec();
+        padded_chunk.resize(frame, 0);
+        d.push(&padded_chunk, &mut |_| {});
+        if d.decision().is_some() {
+            break;
+        }
+    }
+    d.decision()
+}
+
+/// Every WAV fixture through the module: it reports exactly what the detector decides on the
+/// same audio, and the clear cases come out as labelled.
+#[test]
+fn fixtures_through_the_module_match_the_detector() {
+    let _h = host();
+    needs_detector!();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let labels = std::fs::read_to_string(dir.join("labels.csv")).expect("tests/data/labels.csv");
+    let mut checked = 0;
+    for line in labels.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let (file, expected) = (cols[0], cols[2]);
+        let (samples, rate, channels) = audio::read_wav(&dir.join(file)).unwrap();
+        assert_eq!(channels, 1, "{file}");
+        let want = direct_decision(&samples, rate).unwrap_or_else(|| panic!("{file}: the detector never decided"));
+        let s = Session::new(&uuid(file.trim_end_matches(".wav")), mono(samples, rate));
+        run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+        assert_eq!(s.var("amd_status").as_deref(), Some(want.status.as_str()), "{file}");
+        assert_eq!(s.var("amd_result").as_deref(), Some(want.cause.as_str()), "{file}");
+        assert_eq!(s.var("amd_result_ms"), Some(want.at_ms.to_string()), "{file}");
+        check_decided(&s, want.status.as_str());
+        if ["human_hello.wav", "machine_beep.wav", "silence.wav", "ulaw_hello.wav"].contains(&file) {
+            assert_eq!(want.status.as_str(), expected, "{file}: {}", want.cause);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
 /// The 200-call soak: every call starts detection; a third are hung up at random moments by the
 /// far end; all slots come back.
 #[test]
@@ -610,7 +659,7 @@ fn two_hundred_channels_with_random_hangups() {
         t.join().expect("a session thread panicked");
     }
     far_end.join().unwrap();
-    assert!(peak > 0);
+    assert!(peak > 0 || !detector_ready(), "detections overlapped");
     assert_eq!(allocated(), 0, "every slot back");
     assert_eq!(call_api("amd_info", None, None), "AMD channels available => 300\nAMD channels allocated => 0\n");
     for s in &sessions {

@@ -27,12 +27,34 @@ pub fn read_wav(path: &Path) -> Result<(Vec<i16>, u32, u32), String> {
         pos += 8 + len + (len & 1);
     }
     let (format, channels, rate, bits) = fmt.ok_or("no fmt chunk")?;
-    if !(format == 1 || format == 0xFFFE) || bits != 16 {
-        return Err(format!("{}: only 16-bit PCM is supported", path.display()));
-    }
     let data = data.ok_or("no data chunk")?;
-    let samples = data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect();
+    let samples = match (format, bits) {
+        (1 | 0xFFFE, 16) => data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect(),
+        (6, 8) => data.iter().map(|b| alaw(*b)).collect(),
+        (7, 8) => data.iter().map(|b| ulaw(*b)).collect(),
+        _ => return Err(format!("{}: format {format}/{bits} bits not supported", path.display())),
+    };
     Ok((samples, rate, channels))
+}
+
+/// G.711 mu-law to linear.
+fn ulaw(b: u8) -> i16 {
+    let u = !b;
+    let t = ((i32::from(u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4);
+    (if u & 0x80 != 0 { 0x84 - t } else { t - 0x84 }) as i16
+}
+
+/// G.711 A-law to linear.
+fn alaw(b: u8) -> i16 {
+    let a = b ^ 0x55;
+    let seg = (a & 0x70) >> 4;
+    let mut t = i32::from(a & 0x0F) << 4;
+    t = match seg {
+        0 => t + 8,
+        1 => t + 0x108,
+        _ => (t + 0x108) << (seg - 1),
+    };
+    (if a & 0x80 != 0 { t } else { -t }) as i16
 }
 
 /// Deterministic noise.
