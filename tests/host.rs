@@ -40,11 +40,19 @@ const TEST_CONFIG: &str = r#"<configuration name="amd.conf" description="AMD Con
   </settings>
 </configuration>"#;
 
+/// The module cargo built with this test: target/<profile>/deps/libmod_rust_amd.so, next to the
+/// test executable (`cargo test` leaves it there), or target/<profile>/libmod_rust_amd.so (where
+/// `cargo build` puts it): the newer of the two.
 fn so_path() -> PathBuf {
-    // target/<profile>/deps/host-<hash> → target/<profile>/libmod_rust_amd.so
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    dir.join("libmod_rust_amd.so")
+    let deps = exe.parent().unwrap();
+    let candidates = [deps.join("libmod_rust_amd.so"), deps.parent().unwrap().join("libmod_rust_amd.so")];
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
+        .max()
+        .map(|(_, p)| p)
+        .expect("libmod_rust_amd.so built next to the test executable")
 }
 
 fn module() -> &'static Module {
