@@ -1,1 +1,43 @@
-fn main() {}
+//! `cargo bench`: the detector alone, per 20 ms frame, at 8, 16 and 48 kHz, and its state size.
+//! Prints figures; it asserts nothing (speed is measured, not tested).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use common::Synth;
+use mod_rust_amd::{Detector, Params};
+
+/// Ten seconds of a call: line noise, a greeting with syllables, a pause, a beep, noise.
+fn call(rate: u32) -> Vec<i16> {
+    let mut s = Synth::new(rate);
+    s.noise_burst(600, 60.0).syllables(3500, 160, 40, 4000.0).noise_burst(400, 60.0);
+    s.tone(500, 1000.0, 5000.0).noise_burst(5000, 60.0);
+    s.samples
+}
+
+fn main() {
+    // `cargo test --benches` runs this with --bench absent: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let rounds = if quick { 2 } else { 400 };
+    println!("detector state: {} bytes per call (size_of::<Detector>())", std::mem::size_of::<Detector>());
+    for rate in [8000u32, 16000, 48000] {
+        let audio = call(rate);
+        let frame = (rate / 50) as usize;
+        let frames_per_round = audio.len() / frame;
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let mut d = Detector::new(&Params::default(), rate).expect("supported rate");
+            for chunk in audio.chunks_exact(frame) {
+                d.push(black_box(chunk), &mut |e| {
+                    black_box(e);
+                });
+            }
+            black_box(d.decision());
+        }
+        let ns = start.elapsed().as_nanos() as f64 / (rounds * frames_per_round) as f64;
+        println!("{rate:>5} Hz: {ns:>7.0} ns per 20 ms frame ({:.0} channels per core in real time)", 20e6 / ns);
+    }
+}

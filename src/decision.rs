@@ -43,16 +43,22 @@ pub enum Cause {
     SilentAfterIntro,
     /// A steady tone (a voicemail beep) right after the greeting. Our addition to mod_com_amd's causes.
     Beep,
+    /// A fax answer (CED) or calling (CNG) tone. Our addition.
+    Fax,
+    /// A special information tone: an intercept or network announcement. Our addition.
+    Sit,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 6] = [
+    pub const ALL: [Cause; 8] = [
         Cause::TooLong,
         Cause::MaxCount,
         Cause::MaxIntro,
         Cause::SilentInitial,
         Cause::SilentAfterIntro,
         Cause::Beep,
+        Cause::Fax,
+        Cause::Sit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +69,8 @@ impl Cause {
             Cause::SilentInitial => "silent-initial",
             Cause::SilentAfterIntro => "silent-after-intro",
             Cause::Beep => "beep",
+            Cause::Fax => "fax",
+            Cause::Sit => "sit",
         }
     }
 }

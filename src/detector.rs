@@ -1,7 +1,16 @@
 //! The per-call detector: frames of any size in, talking events and one decision out.
+//!
+//! Each 10 ms block is judged sound or quiet against both `silent_threshold` and the line's
+//! own background level; sound becomes words and talk segments; mod_com_amd's timers turn
+//! those into a decision. Steady tones are followed alongside: a beep right after a greeting,
+//! a fax tone or a special information tone decides `machine` whatever the timing says.
 
-use crate::decision::{Decision, Event};
+use crate::decision::{Cause, Decision, Event, Status};
+use crate::frontend::{BlockStats, FrontEnd, BLOCK_MS, HISTORY};
+use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
+use crate::talk::{TalkEdge, TalkTracker};
+use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
 
 /// Sample rates the detector accepts.
 pub const SUPPORTED_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -17,27 +26,109 @@ impl std::fmt::Display for UnsupportedRate {
 
 impl std::error::Error for UnsupportedRate {}
 
-pub struct Detector {
+/// Shortest steady tone taken for a beep.
+const MIN_BEEP_MS: u64 = 100;
+/// Tones shorter than this are passing blips, not signals.
+const MIN_TONE_MS: u64 = 50;
+/// A fax answer tone this long is a fax whatever came before it.
+const MIN_CED_MS: u64 = 450;
+/// A calling tone this long, with no speech before it, is a fax.
+const MIN_CNG_MS: u64 = 400;
+/// Longest gap between two SIT segments we still see as one sequence.
+const SIT_GAP_MS: u64 = 150;
+/// Share of the gap the talk envelope closes each block (about 30 ms to settle).
+const ENVELOPE_SMOOTHING: f32 = 0.3;
+/// Share of the gap the talker level closes per block of talk (about half a second of talk).
+const TALKER_SMOOTHING: f32 = 0.05;
+/// Blocks of talk the talker level is learnt from.
+const TALKER_LEARN_BLOCKS: u32 = 30;
+/// Blocks a talker may stay under the foreground line and still count as talking.
+const FOREGROUND_HANG_BLOCKS: u32 = 15;
+/// How much quieter than the greeting a beep may be (dB).
+const BEEP_BELOW_TALKER_DB: f32 = 24.0;
+/// Extra margin over the background for the very first word: before anyone has spoken, a busy
+/// background (other voices, a TV) must not pass for the greeting.
+const FIRST_WORD_EXTRA_DB: f32 = 3.0;
+/// Hysteresis: once sounding, a block stays sound down to this many dB under the margin.
+const HYSTERESIS_DB: f32 = 3.0;
+/// A block must stand this far above the floor before tone analysis is worth its cost.
+const TONE_GATE_DB: f32 = 6.0;
+
+/// Where a possible special information tone has got to.
+#[derive(Debug, Clone, Copy, Default)]
+struct SitProgress {
+    first: Option<ToneRun>,
+    second: Option<ToneRun>,
+}
+
+struct State {
     params: Params,
-    rate: u32,
+    blocks: u64,
+    floor: NoiseFloor,
+    talk: TalkTracker,
+    tones: ToneTracker,
+    sit: SitProgress,
+    /// A tone that could open a SIT, waiting for its end before it may count as a beep.
+    held_tone: Option<ToneRun>,
+    sounding: bool,
+    /// One bit per recent block, newest lowest: was it sound?
+    sound_history: u32,
+    /// Whether the tone now being followed began out of a quiet moment.
+    tone_after_quiet: bool,
+    /// The last three block levels, for a click-proof envelope.
+    recent_levels: [f32; 3],
+    /// Smoothed level (dB) of the talk, and the loudest it has been in this greeting.
+    envelope_db: f32,
+    talker_db: Option<f32>,
+    foreground_hang: u32,
+    talker_blocks: u32,
+    prev_db: f32,
+    prev_rho1: f32,
+    prev_rho2: f32,
     decision: Option<Decision>,
-    samples_seen: u64,
+}
+
+pub struct Detector {
+    rate: u32,
+    front: FrontEnd,
+    state: State,
 }
 
 impl Detector {
     pub fn new(params: &Params, sample_rate: u32) -> Result<Detector, UnsupportedRate> {
-        if !SUPPORTED_RATES.contains(&sample_rate) {
-            return Err(UnsupportedRate(sample_rate));
-        }
-        Ok(Detector { params: params.clone(), rate: sample_rate, decision: None, samples_seen: 0 })
+        check_rate(sample_rate)?;
+        Ok(Detector {
+            rate: sample_rate,
+            front: FrontEnd::new(sample_rate),
+            state: State {
+                params: params.clone(),
+                blocks: 0,
+                floor: NoiseFloor::default(),
+                talk: TalkTracker::new(params.noise_min_length, params.noise_inter_silence, params.silent_max_session),
+                tones: ToneTracker::default(),
+                sit: SitProgress::default(),
+                held_tone: None,
+                sounding: false,
+                sound_history: 0,
+                tone_after_quiet: false,
+                recent_levels: [0.0; 3],
+                envelope_db: 0.0,
+                talker_db: None,
+                foreground_hang: 0,
+                talker_blocks: 0,
+                prev_db: 0.0,
+                prev_rho1: 0.0,
+                prev_rho2: 0.0,
+                decision: None,
+            },
+        })
     }
 
     /// Changes the rate of the frames that follow (a codec change mid-call); time carries on.
     pub fn set_sample_rate(&mut self, sample_rate: u32) -> Result<(), UnsupportedRate> {
-        if !SUPPORTED_RATES.contains(&sample_rate) {
-            return Err(UnsupportedRate(sample_rate));
-        }
+        check_rate(sample_rate)?;
         self.rate = sample_rate;
+        self.front.set_rate(sample_rate);
         Ok(())
     }
 
@@ -48,27 +139,256 @@ impl Detector {
     /// Feeds one frame of mono 16-bit PCM (any length, may be empty); events go to `on_event`
     /// in audio order.
     pub fn push(&mut self, samples: &[i16], on_event: &mut dyn FnMut(Event)) {
-        let _ = on_event;
-        self.samples_seen += samples.len() as u64;
-        todo!("detector implementation in progress")
+        let state = &mut self.state;
+        self.front.push(samples, &mut |front, stats| state.on_block(front, stats, on_event));
     }
 
     /// The decision, once there is one.
     pub fn decision(&self) -> Option<Decision> {
-        self.decision
+        self.state.decision
     }
 
-    /// Milliseconds of audio fed so far.
+    /// Milliseconds of audio analysed so far (whole 10 ms blocks).
     pub fn elapsed_ms(&self) -> u64 {
-        self.samples_seen * 1000 / u64::from(self.rate)
+        self.state.blocks * BLOCK_MS
     }
 
-    /// True when the detector wants no more audio (it has decided, and nothing else is pending).
+    /// True when the detector wants no more audio.
     pub fn is_finished(&self) -> bool {
-        self.decision.is_some()
+        self.state.decision.is_some()
     }
 
     pub fn params(&self) -> &Params {
-        &self.params
+        &self.state.params
+    }
+}
+
+fn check_rate(rate: u32) -> Result<(), UnsupportedRate> {
+    if SUPPORTED_RATES.contains(&rate) {
+        Ok(())
+    } else {
+        Err(UnsupportedRate(rate))
+    }
+}
+
+impl State {
+    fn on_block(&mut self, front: &FrontEnd, stats: BlockStats, on_event: &mut dyn FnMut(Event)) {
+        self.blocks += 1;
+        let now = self.blocks * BLOCK_MS;
+        let db = level_db(stats.level);
+
+        let sound = self.is_sound(stats.level, db);
+        self.sounding = sound;
+        let sound = sound && self.is_foreground(stats.level);
+
+        // Tone analysis costs an FFT, so it runs only where a tone could be: a block well
+        // above the background whose level and spectrum barely changed since the last one.
+        let steady = (db - self.prev_db).abs() < 3.0
+            && (stats.rho1 - self.prev_rho1).abs() < 0.05
+            && (stats.rho2 - self.prev_rho2).abs() < 0.05;
+        let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
+        let worth_a_look = peaky && db >= self.floor.db() + TONE_GATE_DB && stats.level >= 16.0;
+        let observation = if self.tones.active() || (steady && worth_a_look) {
+            let mut window = [0.0f32; HISTORY];
+            front.recent(&mut window);
+            tone::observe(&window)
+        } else {
+            None
+        };
+        self.prev_db = db;
+        self.prev_rho1 = stats.rho1;
+        self.prev_rho2 = stats.rho2;
+        self.floor.update(stats.level);
+        let was_following = self.tones.active();
+        let tone_update = self.tones.update(now, observation, db);
+        if self.tones.active() && !was_following {
+            // The tone became visible some blocks after it began; look at the blocks before that.
+            let before = self.sound_history >> (tone::WINDOW_LAG_MS / BLOCK_MS);
+            self.tone_after_quiet = (before & 0b11111).count_ones() <= 2;
+        }
+        self.sound_history = (self.sound_history << 1) | u32::from(sound);
+
+        match self.talk.update(now, sound) {
+            Some(TalkEdge::Start { at_ms }) => on_event(Event::StartTalking { at_ms }),
+            Some(TalkEdge::Stop { at_ms }) => on_event(Event::StopTalking { at_ms }),
+            None => {}
+        }
+
+        if self.decision.is_some() {
+            return;
+        }
+        let verdict = tone_update
+            .and_then(|u| self.judge_tone(u, now))
+            .or_else(|| self.judge_timing(now));
+        if let Some((status, cause)) = verdict {
+            let decision = Decision { status, cause, at_ms: now };
+            self.decision = Some(decision);
+            on_event(Event::Decided(decision));
+        }
+    }
+
+    /// Once somebody has spoken, sound far quieter than they were is the room behind them
+    /// (a TV, other talkers, traffic), not more of their greeting.
+    fn is_foreground(&mut self, level: f32) -> bool {
+        self.recent_levels = [self.recent_levels[1], self.recent_levels[2], level];
+        let [a, b, c] = self.recent_levels;
+        let median = a.max(b).min(a.min(b).max(c));
+        self.envelope_db += (level_db(median) - self.envelope_db) * ENVELOPE_SMOOTHING;
+        let drop = self.params.foreground_drop_db as f32;
+        if drop == 0.0 {
+            return true;
+        }
+        let sound_now = self.sounding;
+        match self.talker_db.as_mut() {
+            Some(talker) => {
+                let foreground = self.envelope_db >= *talker - drop;
+                if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
+                    // The talker's typical level while talking, not its loudest syllable. Learnt
+                    // from the first words only: later on, a background that AGC pumps up would
+                    // otherwise drag it down to its own level.
+                    *talker += (self.envelope_db - *talker) * TALKER_SMOOTHING;
+                    self.talker_blocks += 1;
+                }
+                if foreground {
+                    self.foreground_hang = FOREGROUND_HANG_BLOCKS;
+                    true
+                } else if self.foreground_hang > 0 {
+                    // Weak syllables dip under the line for a moment; the room behind stays under it.
+                    self.foreground_hang -= 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            None => {
+                if self.talk.first_word_start().is_some() {
+                    self.talker_db = Some(self.envelope_db);
+                }
+                true
+            }
+        }
+    }
+
+    fn is_sound(&self, level: f32, db: f32) -> bool {
+        if level < self.params.silent_threshold as f32 {
+            return false;
+        }
+        let margin = self.params.noise_floor_margin_db as f32;
+        if margin == 0.0 {
+            return true;
+        }
+        let mut needed = if self.sounding { margin - HYSTERESIS_DB } else { margin };
+        if self.talk.first_word_start().is_none() {
+            needed += FIRST_WORD_EXTRA_DB;
+        }
+        db >= self.floor.db() + needed
+    }
+
+    /// Whether speech was heard before `at_ms`.
+    fn spoke_before(&self, at_ms: u64) -> bool {
+        self.talk.first_word_start().is_some_and(|s| s + MIN_BEEP_MS < at_ms)
+    }
+
+    fn judge_tone(&mut self, update: ToneUpdate, now: u64) -> Option<(Status, Cause)> {
+        let machine = |cause| Some((Status::Machine, cause));
+        match update {
+            ToneUpdate::Ongoing(run) => {
+                if tone::is_ced(&run) {
+                    return if run.duration_ms >= MIN_CED_MS { machine(Cause::Fax) } else { None };
+                }
+                if tone::is_cng(&run) && !self.spoke_before(run.start_ms) {
+                    return if run.duration_ms >= MIN_CNG_MS { machine(Cause::Fax) } else { None };
+                }
+                if let (Some(first), Some(second)) = (self.sit.first, self.sit.second) {
+                    if run.start_ms <= second.start_ms + second.duration_ms + SIT_GAP_MS && run.duration_ms >= MIN_BEEP_MS {
+                        if tone::sit_code(&first, &second, &run).is_some() {
+                            return machine(Cause::Sit);
+                        }
+                    }
+                }
+                if tone::may_start_sit(&run) || (tone::may_continue_sit(&run) && self.sit.first.is_some()) {
+                    // Could be part of a SIT: decide when it ends.
+                    self.held_tone = Some(run);
+                    return None;
+                }
+                if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) {
+                    return machine(Cause::Beep);
+                }
+                None
+            }
+            ToneUpdate::Ended(run) => {
+                self.held_tone = None;
+                if run.duration_ms < MIN_TONE_MS {
+                    // A blip, e.g. the window straddling two SIT segments: it changes nothing.
+                    return None;
+                }
+                if tone::sit_segment_length(&run) {
+                    if tone::may_start_sit(&run) {
+                        self.sit = SitProgress { first: Some(run), second: None };
+                        return None;
+                    }
+                    if let Some(first) = self.sit.first {
+                        if tone::may_continue_sit(&run) && run.start_ms <= first.start_ms + first.duration_ms + SIT_GAP_MS {
+                            self.sit.second = Some(run);
+                            return None;
+                        }
+                    }
+                }
+                self.sit = SitProgress::default();
+                let _ = now;
+                if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) && !tone::is_ced(&run) && !tone::is_cng(&run) {
+                    return machine(Cause::Beep);
+                }
+                None
+            }
+        }
+    }
+
+    /// A voicemail beep follows a greeting, after the voice has stopped, and is about as loud as
+    /// the voice was; a tone in the room behind a caller (music on a TV) is none of these.
+    fn is_beep(&self, run: &ToneRun) -> bool {
+        self.params.detect_beep
+            && self.spoke_before(run.start_ms)
+            && self.tone_after_quiet
+            && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
+    }
+
+    fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
+        let p = &self.params;
+        // A SIT sequence in progress whose next segment is overdue was a beep after all.
+        if let Some(first) = self.sit.first {
+            let last = self.sit.second.unwrap_or(first);
+            if !self.tones.active() && now > last.start_ms + last.duration_ms + SIT_GAP_MS {
+                self.sit = SitProgress::default();
+                if p.detect_beep {
+                    return Some((Status::Machine, Cause::Beep));
+                }
+            }
+        }
+        let waiting_on_tone = self.held_tone.is_some() || self.sit.first.is_some();
+        match self.talk.first_word_start() {
+            None => {
+                if now >= u64::from(p.silent_initial) && !waiting_on_tone {
+                    return Some((Status::Person, Cause::SilentInitial));
+                }
+            }
+            Some(greeting_start) => {
+                let last_sound = self.talk.last_sound_end().unwrap_or(greeting_start);
+                if self.talk.words() > p.noise_max_count {
+                    return Some((Status::Machine, Cause::MaxCount));
+                }
+                if last_sound - greeting_start >= u64::from(p.noise_max_intro) {
+                    return Some((Status::Machine, Cause::MaxIntro));
+                }
+                let last_activity = self.talk.last_activity_end().unwrap_or(last_sound);
+                if now - last_activity >= u64::from(p.silent_after_intro) && !waiting_on_tone && !self.tones.active() {
+                    return Some((Status::Person, Cause::SilentAfterIntro));
+                }
+            }
+        }
+        if now >= u64::from(p.total_analysis_time) {
+            return Some((Status::Unsure, Cause::TooLong));
+        }
+        None
     }
 }

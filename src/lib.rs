@@ -3,9 +3,17 @@
 //! The detector ([`Detector`]) is pure Rust: 16-bit PCM frames in, talking events and one
 //! [`Decision`] out. The `amd` analyzer, the benchmarks and the FreeSWITCH module all drive it.
 
+pub mod analyze;
 pub mod decision;
 pub mod detector;
+pub mod eval;
+mod fft;
+mod frontend;
+mod noise_floor;
 pub mod params;
+mod talk;
+mod tone;
+pub mod wav;
 
 pub use decision::{Cause, Decision, Event, Status};
 pub use detector::{Detector, UnsupportedRate};

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// amd.conf.xml settings that belong to the FreeSWITCH module, not the detector.
+pub const MODULE_SETTINGS: &[&str] = &["max_channels"];
+
 /// A bad setting. The caller keeps the previous value and goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamError {
@@ -45,25 +48,31 @@ pub struct Params {
     /// Our addition: dB above the tracked background level a block must reach to count as sound
     /// (0 turns the adaptive floor off, leaving silent_threshold alone in charge).
     pub noise_floor_margin_db: u32,
+    /// Our addition: once a greeting has started, sound this many dB under the talker's level
+    /// is background (TV, other voices), not talk (0 turns this off).
+    pub foreground_drop_db: u32,
     /// Our addition: a steady tone right after the greeting means a voicemail beep, so `machine`.
     pub detect_beep: bool,
 }
 
+/// The defaults are the values that detect best on our development corpus (see README.md);
+/// mod_com_amd's own page ships 256/4500/1000/200/1250/120/30/6/5000.
 impl Default for Params {
     fn default() -> Self {
         Params {
-            silent_threshold: 256,
+            silent_threshold: 64,
             silent_initial: 4500,
-            silent_after_intro: 1000,
+            silent_after_intro: 700,
             silent_max_session: 200,
-            noise_max_intro: 1250,
+            noise_max_intro: 2700,
             noise_min_length: 120,
             noise_inter_silence: 30,
             noise_max_count: 6,
-            total_analysis_time: 5000,
+            total_analysis_time: 6000,
             debug: false,
-            noise_floor_margin_db: 0,
-            detect_beep: false,
+            noise_floor_margin_db: 8,
+            foreground_drop_db: 4,
+            detect_beep: true,
         }
     }
 }
@@ -97,6 +106,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "total_analysis_time", kind: Kind::Millis, min: 100, max: MAX_MS },
     Spec { name: "debug", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "noise_floor_margin_db", kind: Kind::Decibels, min: 0, max: 60 },
+    Spec { name: "foreground_drop_db", kind: Kind::Decibels, min: 0, max: 60 },
     Spec { name: "detect_beep", kind: Kind::Flag, min: 0, max: 1 },
 ];
 
@@ -186,6 +196,7 @@ impl Params {
             "noise_max_count" => self.noise_max_count = v,
             "total_analysis_time" => self.total_analysis_time = v,
             "noise_floor_margin_db" => self.noise_floor_margin_db = v,
+            "foreground_drop_db" => self.foreground_drop_db = v,
             "debug" => self.debug = v != 0,
             "detect_beep" => self.detect_beep = v != 0,
             _ => unreachable!("every spec name is assignable"),
@@ -204,6 +215,7 @@ impl Params {
             "noise_max_count" => self.noise_max_count,
             "total_analysis_time" => self.total_analysis_time,
             "noise_floor_margin_db" => self.noise_floor_margin_db,
+            "foreground_drop_db" => self.foreground_drop_db,
             "debug" => u32::from(self.debug),
             "detect_beep" => u32::from(self.detect_beep),
             _ => unreachable!("every spec name is readable"),
@@ -251,4 +263,76 @@ pub fn settings_from_xml(xml: &str) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voice_start_data_with_whitespace_and_newlines() {
+        let mut p = Params::default();
+        let errors = p.apply_pairs(
+            "silent_threshold=96,\nsilent_initial=3500,\n  silent_after_intro=1500, noise_max_count=10,\ndebug=1",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((p.silent_threshold, p.silent_initial, p.silent_after_intro, p.noise_max_count), (96, 3500, 1500, 10));
+        assert!(p.debug);
+    }
+
+    #[test]
+    fn bad_values_name_key_and_value_and_keep_the_old_value() {
+        let mut p = Params::default();
+        let errors = p.apply_pairs("silent_initial=abc,bogus=1,noise_max_count=0,total_analysis_time=999999999,justakey,silent_after_intro=900");
+        let keys: Vec<(&str, &str)> = errors.iter().map(|e| (e.key.as_str(), e.value.as_str())).collect();
+        assert_eq!(
+            keys,
+            vec![("silent_initial", "abc"), ("bogus", "1"), ("noise_max_count", "0"), ("total_analysis_time", "999999999"), ("justakey", "")]
+        );
+        assert_eq!(p.silent_initial, Params::default().silent_initial);
+        assert_eq!(p.silent_after_intro, 900, "good pairs still apply");
+        let text = errors[0].to_string();
+        assert!(text.contains("silent_initial") && text.contains("abc"), "{text}");
+        assert!(p.set("debug", "maybe").is_err());
+    }
+
+    #[test]
+    fn reads_settings_from_xml() {
+        let xml = r#"<configuration name="amd.conf" description="AMD">
+          <settings>
+            <!-- a comment -->
+            <param name="silent_threshold" value="128"/>
+            <param name="max_channels" value="50"/>
+          </settings>
+        </configuration>"#;
+        let s = settings_from_xml(xml).unwrap();
+        assert_eq!(s, vec![("silent_threshold".to_string(), "128".to_string()), ("max_channels".to_string(), "50".to_string())]);
+        assert!(settings_from_xml("<settings><param name='x'/></settings>").unwrap_err().contains("line 1"));
+        assert!(settings_from_xml("<settings>").is_err());
+    }
+
+    #[test]
+    fn the_shipped_amd_conf_xml_holds_exactly_the_defaults() {
+        let xml = include_str!("../conf/autoload_configs/amd.conf.xml");
+        let settings = settings_from_xml(xml).unwrap();
+        let mut p = Params { debug: true, ..Params::default() };
+        p.silent_threshold = 1;
+        let detector_settings = settings.iter().filter(|(k, _)| !MODULE_SETTINGS.contains(&k.as_str()));
+        assert!(p.apply_settings(detector_settings.map(|(k, v)| (k.as_str(), v.as_str()))).is_empty());
+        assert_eq!(p, Params::default());
+        for name in Params::names() {
+            assert!(settings.iter().any(|(k, _)| k == name), "amd.conf.xml lacks {name}");
+        }
+    }
+
+    #[test]
+    fn get_round_trips() {
+        let p = Params::default();
+        for name in Params::names() {
+            let mut q = Params { silent_threshold: 7, debug: !p.debug, ..p.clone() };
+            q.set(name, &p.get(name).unwrap()).unwrap();
+        }
+        assert_eq!(p.get("detect_beep").as_deref(), Some("true"));
+        assert_eq!(p.get("nope"), None);
+    }
 }

@@ -1,1 +1,187 @@
-fn main() {}
+//! `amd`: the detector on audio files, for operators tuning it and for scoring it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use mod_rust_amd::analyze::{analyze, Outcome};
+use mod_rust_amd::eval::{read_labels, render, report, Scored};
+use mod_rust_amd::params::{settings_from_xml, MODULE_SETTINGS};
+use mod_rust_amd::wav::read_file;
+use mod_rust_amd::Params;
+
+#[derive(Parser)]
+#[command(name = "amd", version, about = "Answering machine detection on WAV files (mod_rust_amd's detector)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the decision for each WAV file (files or folders of .wav).
+    Analyze {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// One JSON object per line instead of plain text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Score the detector on DIR/labels.csv (the corpus format).
+    Eval {
+        dir: PathBuf,
+        /// The figures as one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Args)]
+struct Settings {
+    /// An amd.conf.xml to read the parameters from.
+    #[arg(long, value_name = "FILE")]
+    conf: Option<PathBuf>,
+    /// Override a parameter, as in voice_start's data (repeatable; `k=v,k=v` also works).
+    #[arg(long = "set", value_name = "K=V")]
+    set: Vec<String>,
+}
+
+impl Settings {
+    /// The parameters to use; bad entries are reported and skipped, as the module does.
+    fn params(&self) -> Result<Params, String> {
+        let mut params = Params::default();
+        if let Some(path) = &self.conf {
+            let xml = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let settings = settings_from_xml(&xml).map_err(|e| format!("{}: {e}", path.display()))?;
+            let detector_settings = settings
+                .iter()
+                .filter(|(k, _)| !MODULE_SETTINGS.contains(&k.as_str()))
+                .map(|(k, v)| (k.as_str(), v.as_str()));
+            for e in params.apply_settings(detector_settings) {
+                eprintln!("amd: {}: {e}; keeping {}", path.display(), params.get(&e.key).unwrap_or_else(|| "nothing".into()));
+            }
+        }
+        for data in &self.set {
+            for e in params.apply_pairs(data) {
+                eprintln!("amd: --set: {e}");
+            }
+        }
+        Ok(params)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Analyze { paths, json, settings } => settings.params().map(|p| run_analyze(&paths, json, &p)),
+        Command::Eval { dir, json, settings } => settings.params().and_then(|p| run_eval(&dir, json, &p)),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("amd: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The .wav files named, with folders expanded (sorted, not recursive into hidden folders).
+fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
+    let mut files = Vec::new();
+    let mut ok = true;
+    for path in paths {
+        if path.is_dir() {
+            match std::fs::read_dir(path) {
+                Ok(entries) => {
+                    let mut found: Vec<PathBuf> = entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")))
+                        .collect();
+                    found.sort();
+                    files.extend(found);
+                }
+                Err(e) => {
+                    eprintln!("amd: {}: {e}", path.display());
+                    ok = false;
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    (files, ok)
+}
+
+fn analyze_file(path: &Path, params: &Params) -> Result<Outcome, String> {
+    let audio = read_file(path).map_err(|e| e.to_string())?;
+    analyze(&audio, params).map_err(|e| e.to_string())
+}
+
+fn run_analyze(paths: &[PathBuf], json: bool, params: &Params) -> bool {
+    let (files, mut ok) = wav_files(paths);
+    for file in files {
+        match analyze_file(&file, params) {
+            Ok(outcome) => println!("{}", describe(&file, &outcome, json)),
+            Err(e) => {
+                eprintln!("amd: {}: {e}", file.display());
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
+    let (status, result, at) = match outcome.decision {
+        Some(d) => (d.status.as_str(), d.cause.as_str(), Some(d.at_ms)),
+        None => ("none", "no-decision", None),
+    };
+    if json {
+        serde_json::json!({
+            "file": file.display().to_string(),
+            "status": status,
+            "result": result,
+            "decision_ms": at,
+            "duration_ms": outcome.duration_ms,
+        })
+        .to_string()
+    } else {
+        let at = at.map_or("-".to_string(), |a| a.to_string());
+        format!("{}\t{status}\t{result}\t{at}", file.display())
+    }
+}
+
+fn run_eval(dir: &Path, json: bool, params: &Params) -> Result<bool, String> {
+    let labels = read_labels(&dir.join("labels.csv"))?;
+    let bar = ProgressBar::new(labels.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").expect("static template is valid"),
+    );
+    let mut scored = Vec::with_capacity(labels.len());
+    let mut ok = true;
+    for label in labels {
+        bar.set_message(label.file.clone());
+        match analyze_file(&dir.join(&label.file), params) {
+            Ok(outcome) => scored.push(Scored { label, decision: outcome.decision }),
+            Err(e) => {
+                bar.suspend(|| eprintln!("amd: {}: {e}", label.file));
+                ok = false;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let r = report(&scored);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+    } else {
+        print!("{}", render(&r));
+    }
+    Ok(ok)
+}

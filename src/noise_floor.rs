@@ -1,0 +1,125 @@
+//! Tracks the line's background level, so that hiss, hum residue, car noise or a TV that
+//! sits above a fixed threshold is not taken for somebody talking.
+//!
+//! Minimum statistics: the background is the lowest the smoothed level has been over the
+//! last second. Talk always has gaps within a second (between words, for breath), a line's
+//! noise does not go away, so the minimum follows the noise and not the talk.
+
+/// Level in dB of mean |sample| (0 dB = 1).
+pub fn level_db(level: f32) -> f32 {
+    20.0 * level.max(1.0).log10()
+}
+
+/// Blocks quieter than this are digital silence. A few of them are a lost packet and say
+/// nothing about the background; a long run of them (comfort noise switched off, a line with
+/// no noise at all) is the background.
+const DIGITAL_SILENCE: f32 = 2.0;
+const DIGITAL_SILENCE_BLOCKS: u32 = 10;
+/// Smoothing of the block level before taking minima (share of the gap closed per block).
+const SMOOTHING: f32 = 0.3;
+/// The window is SUBWINDOWS sub-windows of SUBWINDOW_BLOCKS blocks each.
+const SUBWINDOWS: usize = 4;
+const SUBWINDOW_BLOCKS: u32 = 25;
+
+#[derive(Debug, Clone)]
+pub struct NoiseFloor {
+    smoothed_db: Option<f32>,
+    /// Minimum of each finished sub-window, newest last.
+    minima: [f32; SUBWINDOWS],
+    filled: usize,
+    current_min: f32,
+    current_blocks: u32,
+    digital_silence_run: u32,
+}
+
+impl Default for NoiseFloor {
+    fn default() -> Self {
+        NoiseFloor {
+            smoothed_db: None,
+            minima: [f32::INFINITY; SUBWINDOWS],
+            filled: 0,
+            current_min: f32::INFINITY,
+            current_blocks: 0,
+            digital_silence_run: 0,
+        }
+    }
+}
+
+impl NoiseFloor {
+    /// The current floor in dB (0 before the first block).
+    pub fn db(&self) -> f32 {
+        let windowed = self.minima[SUBWINDOWS - self.filled..].iter().fold(self.current_min, |a, &b| a.min(b));
+        if windowed.is_finite() {
+            windowed
+        } else {
+            0.0
+        }
+    }
+
+    pub fn update(&mut self, level: f32) {
+        if level < DIGITAL_SILENCE {
+            self.digital_silence_run += 1;
+            if self.digital_silence_run < DIGITAL_SILENCE_BLOCKS {
+                return;
+            }
+        } else {
+            self.digital_silence_run = 0;
+        }
+        let db = level_db(level);
+        let s = self.smoothed_db.get_or_insert(db);
+        *s += (db - *s) * SMOOTHING;
+        self.current_min = self.current_min.min(*s);
+        self.current_blocks += 1;
+        if self.current_blocks == SUBWINDOW_BLOCKS {
+            self.minima.rotate_left(1);
+            self.minima[SUBWINDOWS - 1] = self.current_min;
+            self.filled = (self.filled + 1).min(SUBWINDOWS);
+            self.current_min = f32::INFINITY;
+            self.current_blocks = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settles_on_steady_noise_quickly() {
+        let mut nf = NoiseFloor::default();
+        for _ in 0..10 {
+            nf.update(400.0);
+        }
+        assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
+    }
+
+    #[test]
+    fn follows_the_pauses_not_the_talk() {
+        let mut nf = NoiseFloor::default();
+        for i in 0..300 {
+            // Words of 300 ms at 2000 with 60 ms gaps at the noise level 30.
+            nf.update(if i % 36 < 30 { 2000.0 } else { 30.0 });
+        }
+        assert!(nf.db() < level_db(30.0) + 6.0, "floor {}", nf.db());
+    }
+
+    #[test]
+    fn rises_within_a_second_when_the_noise_gets_louder_and_ignores_digital_silence() {
+        let mut nf = NoiseFloor::default();
+        for _ in 0..200 {
+            nf.update(30.0);
+        }
+        for _ in 0..5 {
+            nf.update(0.0);
+        }
+        assert!((nf.db() - level_db(30.0)).abs() < 0.5, "a lost packet is not the background");
+        for _ in 0..130 {
+            nf.update(300.0);
+        }
+        assert!((nf.db() - level_db(300.0)).abs() < 0.5, "floor {}", nf.db());
+        for _ in 0..30 {
+            nf.update(0.0);
+        }
+        assert!(nf.db() < 6.0, "a line gone digitally silent is quiet: floor {}", nf.db());
+    }
+}

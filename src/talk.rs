@@ -1,0 +1,150 @@
+//! From "this 10 ms block has sound" to words and talk segments, with mod_com_amd's timers:
+//! a word needs `noise_min_length` of sound, `noise_inter_silence` of quiet ends it, and
+//! `silent_max_session` of quiet ends the talk segment (the Stop Talking edge).
+
+use crate::frontend::BLOCK_MS;
+
+/// Sound shorter than this (a click, a pop) does not interrupt a silence.
+const ACTIVITY_MIN_MS: u64 = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalkEdge {
+    Start { at_ms: u64 },
+    Stop { at_ms: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct TalkTracker {
+    min_word_ms: u64,
+    word_gap_ms: u64,
+    segment_gap_ms: u64,
+    /// A sound run is open (it may have short gaps in it).
+    run_start: Option<u64>,
+    run_counted: bool,
+    quiet_ms: u64,
+    talking: bool,
+    /// End of the last block with sound in a counted word.
+    last_sound_end: Option<u64>,
+    first_word_start: Option<u64>,
+    /// End of the last block with any sound after the first word, short runs included.
+    last_activity_end: Option<u64>,
+    words: u32,
+}
+
+impl TalkTracker {
+    pub fn new(min_word_ms: u32, word_gap_ms: u32, segment_gap_ms: u32) -> TalkTracker {
+        TalkTracker {
+            min_word_ms: u64::from(min_word_ms),
+            word_gap_ms: u64::from(word_gap_ms).max(BLOCK_MS),
+            segment_gap_ms: u64::from(segment_gap_ms).max(BLOCK_MS),
+            run_start: None,
+            run_counted: false,
+            quiet_ms: 0,
+            talking: false,
+            last_sound_end: None,
+            first_word_start: None,
+            last_activity_end: None,
+            words: 0,
+        }
+    }
+
+    /// Feeds one block ending at `end_ms`; returns a talking edge if one happened.
+    pub fn update(&mut self, end_ms: u64, sound: bool) -> Option<TalkEdge> {
+        let start_ms = end_ms.saturating_sub(BLOCK_MS);
+        let mut edge = None;
+        if sound {
+            self.quiet_ms = 0;
+            let run_start = *self.run_start.get_or_insert(start_ms);
+            if self.first_word_start.is_some() && end_ms - run_start >= ACTIVITY_MIN_MS {
+                self.last_activity_end = Some(end_ms);
+            }
+            if self.run_counted {
+                self.last_sound_end = Some(end_ms);
+            } else if end_ms - run_start >= self.min_word_ms.max(BLOCK_MS) {
+                self.run_counted = true;
+                self.words += 1;
+                self.last_sound_end = Some(end_ms);
+                self.first_word_start.get_or_insert(run_start);
+                if !self.talking {
+                    self.talking = true;
+                    edge = Some(TalkEdge::Start { at_ms: run_start });
+                }
+            }
+        } else {
+            self.quiet_ms += BLOCK_MS;
+            if self.run_start.is_some() && self.quiet_ms >= self.word_gap_ms {
+                self.run_start = None;
+                self.run_counted = false;
+            }
+            if self.talking {
+                if let Some(last) = self.last_sound_end {
+                    if end_ms - last >= self.segment_gap_ms {
+                        self.talking = false;
+                        edge = Some(TalkEdge::Stop { at_ms: last });
+                    }
+                }
+            }
+        }
+        edge
+    }
+
+    pub fn words(&self) -> u32 {
+        self.words
+    }
+
+    pub fn first_word_start(&self) -> Option<u64> {
+        self.first_word_start
+    }
+
+    /// End of the last sound heard since the greeting began, even sound too short for a word:
+    /// the silence after a greeting is measured from here.
+    pub fn last_activity_end(&self) -> Option<u64> {
+        self.last_activity_end.max(self.last_sound_end)
+    }
+
+    pub fn last_sound_end(&self) -> Option<u64> {
+        self.last_sound_end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(tracker: &mut TalkTracker, pattern: &[(bool, u64)]) -> Vec<TalkEdge> {
+        let mut t = 0;
+        let mut edges = Vec::new();
+        for &(sound, ms) in pattern {
+            for _ in 0..ms / BLOCK_MS {
+                t += BLOCK_MS;
+                edges.extend(tracker.update(t, sound));
+            }
+        }
+        edges
+    }
+
+    #[test]
+    fn clicks_are_not_words() {
+        let mut tr = TalkTracker::new(120, 30, 200);
+        let edges = run(&mut tr, &[(false, 100), (true, 50), (false, 500)]);
+        assert!(edges.is_empty());
+        assert_eq!(tr.words(), 0);
+    }
+
+    #[test]
+    fn words_and_segments() {
+        let mut tr = TalkTracker::new(120, 30, 200);
+        let edges = run(&mut tr, &[(false, 100), (true, 300), (false, 100), (true, 200), (false, 300)]);
+        assert_eq!(edges, vec![TalkEdge::Start { at_ms: 100 }, TalkEdge::Stop { at_ms: 700 }]);
+        assert_eq!(tr.words(), 2);
+        assert_eq!(tr.first_word_start(), Some(100));
+        assert_eq!(tr.last_sound_end(), Some(700));
+    }
+
+    #[test]
+    fn short_gaps_stay_inside_a_word() {
+        let mut tr = TalkTracker::new(120, 30, 200);
+        run(&mut tr, &[(true, 200), (false, 20), (true, 200), (false, 40), (true, 200), (false, 300)]);
+        assert_eq!(tr.words(), 2);
+    }
+}

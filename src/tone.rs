@@ -1,0 +1,300 @@
+//! Steady tones: voicemail beeps, fax CED/CNG and special information tones (SIT).
+//!
+//! A tone is one or two narrow spectral peaks that hold most of the energy and keep their
+//! pitch and level from block to block. Speech moves its harmonics within tens of ms, music
+//! chords spread their energy over many peaks, and noise has no peak: none of them stays
+//! "one or two steady peaks" for 80 ms.
+
+use crate::fft::{power_spectrum, BINS};
+use crate::frontend::{BLOCK_MS, HISTORY, INTERNAL_RATE};
+
+const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
+/// Band searched for tones (Hz).
+const BAND_LO_HZ: f32 = 250.0;
+const BAND_HI_HZ: f32 = 3600.0;
+/// Share of the band's energy one peak must hold for a single tone.
+const SINGLE_SHARE: f32 = 0.72;
+/// Share two peaks must hold together for a dual tone, and the weaker peak's least share.
+const DUAL_SHARE: f32 = 0.85;
+const DUAL_MINOR: f32 = 0.12;
+/// Peak width counted as the tone (bins either side; the Hann main lobe is two bins wide).
+const PEAK_HALF_WIDTH: usize = 2;
+/// How far a tone's pitch may move between blocks, as a fraction of its frequency.
+const PITCH_TOLERANCE: f32 = 0.015;
+/// Least pitch tolerance in Hz (frequency estimates are good to a few Hz).
+const PITCH_TOLERANCE_HZ: f32 = 8.0;
+/// Largest level step between blocks (dB); decaying beeps lose about 1 dB a block.
+const LEVEL_STEP_DB: f32 = 3.0;
+/// The analysis window is longer than a block: a tone shows up this late and ends this late.
+pub const WINDOW_LAG_MS: u64 = (HISTORY as u64 * 1000 / INTERNAL_RATE as u64) * 3 / 4;
+
+/// One block's view of the spectrum, when it looked like a tone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToneObservation {
+    pub freq: f32,
+    /// The second tone of a dual-tone signal.
+    pub freq2: Option<f32>,
+}
+
+/// Looks for one or two dominant steady peaks in the last HISTORY samples.
+pub fn observe(samples: &[f32; HISTORY]) -> Option<ToneObservation> {
+    let mut power = [0.0f32; BINS];
+    power_spectrum(samples, &mut power);
+    let lo = (BAND_LO_HZ / BIN_HZ) as usize;
+    let hi = ((BAND_HI_HZ / BIN_HZ) as usize).min(BINS - 1 - PEAK_HALF_WIDTH);
+    let total: f32 = power[lo..=hi].iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let k1 = argmax(&power, lo, hi, None)?;
+    let e1 = peak_energy(&power, k1);
+    if e1 / total >= SINGLE_SHARE {
+        return Some(ToneObservation { freq: peak_freq(&power, k1), freq2: None });
+    }
+    let k2 = argmax(&power, lo, hi, Some(k1))?;
+    let e2 = peak_energy(&power, k2);
+    if (e1 + e2) / total >= DUAL_SHARE && e2 / total >= DUAL_MINOR {
+        let (a, b) = (peak_freq(&power, k1), peak_freq(&power, k2));
+        return Some(ToneObservation { freq: a.min(b), freq2: Some(a.max(b)) });
+    }
+    None
+}
+
+fn argmax(power: &[f32; BINS], lo: usize, hi: usize, exclude: Option<usize>) -> Option<usize> {
+    (lo..=hi)
+        .filter(|&k| exclude.map_or(true, |x| k.abs_diff(x) > 2 * PEAK_HALF_WIDTH))
+        .max_by(|&a, &b| power[a].total_cmp(&power[b]))
+}
+
+fn peak_energy(power: &[f32; BINS], k: usize) -> f32 {
+    power[k - PEAK_HALF_WIDTH..=k + PEAK_HALF_WIDTH].iter().sum()
+}
+
+/// Interpolated peak frequency (the estimator that is exact for a Hann-windowed sinusoid).
+fn peak_freq(power: &[f32; BINS], k: usize) -> f32 {
+    let (a, b, c) = (power[k - 1].sqrt(), power[k].sqrt(), power[k + 1].sqrt());
+    let denom = a + 2.0 * b + c;
+    let delta = if denom > 0.0 { 2.0 * (c - a) / denom } else { 0.0 };
+    (k as f32 + delta.clamp(-1.0, 1.0)) * BIN_HZ
+}
+
+fn same_pitch(a: f32, b: f32) -> bool {
+    (a - b).abs() <= (a * PITCH_TOLERANCE).max(PITCH_TOLERANCE_HZ)
+}
+
+/// A run of blocks holding the same tone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToneRun {
+    /// Estimated start of the tone in ms of audio.
+    pub start_ms: u64,
+    /// Length so far (or in all, once ended) in ms.
+    pub duration_ms: u64,
+    pub freq: f32,
+    pub freq2: Option<f32>,
+    pub level_db: f32,
+}
+
+/// What the tracker saw in one block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ToneUpdate {
+    /// A tone is going on (sent every block while it lasts).
+    Ongoing(ToneRun),
+    /// The tone that was going on has stopped.
+    Ended(ToneRun),
+}
+
+/// Follows one tone at a time across blocks.
+#[derive(Debug, Default)]
+pub struct ToneTracker {
+    run: Option<ToneRun>,
+    misses: u8,
+}
+
+impl ToneTracker {
+    pub fn active(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// Feeds one block's observation (None when the block was not analysed or had no tone).
+    pub fn update(&mut self, block_end_ms: u64, obs: Option<ToneObservation>, level_db: f32) -> Option<ToneUpdate> {
+        if let Some(run) = self.run.as_mut() {
+            let continues = obs.is_some_and(|o| {
+                same_pitch(o.freq, run.freq)
+                    && match (o.freq2, run.freq2) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => same_pitch(a, b),
+                        _ => false,
+                    }
+                    && (level_db - run.level_db).abs() <= LEVEL_STEP_DB
+            });
+            if continues {
+                let o = obs.expect("checked above");
+                // Follow slow drift, but not a glide: the tolerance is against this running pitch.
+                run.freq += 0.3 * (o.freq - run.freq);
+                if let (Some(r2), Some(o2)) = (run.freq2.as_mut(), o.freq2) {
+                    *r2 += 0.3 * (o2 - *r2);
+                }
+                run.level_db = level_db;
+                run.duration_ms = block_end_ms.saturating_sub(run.start_ms).saturating_sub(WINDOW_LAG_MS / 2);
+                self.misses = 0;
+                return Some(ToneUpdate::Ongoing(*run));
+            }
+            // One lost block (a dropped packet, a time-warp splice) does not end a tone.
+            self.misses += 1;
+            if self.misses <= 1 && obs.is_none() {
+                return None;
+            }
+            let ended = *run;
+            self.run = None;
+            self.misses = 0;
+            if let Some(o) = obs {
+                self.start(block_end_ms, o, level_db);
+            }
+            return Some(ToneUpdate::Ended(ended));
+        }
+        if let Some(o) = obs {
+            self.start(block_end_ms, o, level_db);
+        }
+        None
+    }
+
+    fn start(&mut self, block_end_ms: u64, o: ToneObservation, level_db: f32) {
+        self.run = Some(ToneRun {
+            start_ms: block_end_ms.saturating_sub(WINDOW_LAG_MS),
+            duration_ms: BLOCK_MS,
+            freq: o.freq,
+            freq2: o.freq2,
+            level_db,
+        });
+    }
+}
+
+/// Fax and SIT frequencies (Hz).
+pub const CED_HZ: f32 = 2100.0;
+pub const CNG_HZ: f32 = 1100.0;
+const SIT_FIRST: [f32; 2] = [913.8, 985.2];
+const SIT_SECOND: [f32; 2] = [1370.6, 1428.5];
+const SIT_THIRD: f32 = 1776.7;
+/// SIT segments are 274 ms (short) or 380 ms (long); this splits them.
+const SIT_SHORT_LONG_SPLIT_MS: u64 = 327;
+
+fn near(f: f32, target: f32, tol_hz: f32) -> bool {
+    (f - target).abs() <= tol_hz
+}
+
+/// Index of the SIT frequency (0 = low, 1 = high) that `f` is, if any. SIT frequencies are
+/// held to a fraction of a percent; 1.2% keeps the common 1000 Hz beep out of 985.2 Hz.
+fn sit_pick(f: f32, choices: &[f32; 2]) -> Option<usize> {
+    choices.iter().position(|&c| near(f, c, c * 0.012))
+}
+
+/// Which class a tone run can still belong to.
+pub fn is_ced(run: &ToneRun) -> bool {
+    run.freq2.is_none() && near(run.freq, CED_HZ, 35.0)
+}
+
+pub fn is_cng(run: &ToneRun) -> bool {
+    run.freq2.is_none() && near(run.freq, CNG_HZ, 35.0)
+}
+
+/// A tone that could open a SIT: we wait for its end before calling it a beep.
+pub fn may_start_sit(run: &ToneRun) -> bool {
+    run.freq2.is_none() && sit_pick(run.freq, &SIT_FIRST).is_some()
+}
+
+/// A tone that could be a SIT's second segment.
+pub fn may_continue_sit(run: &ToneRun) -> bool {
+    run.freq2.is_none() && sit_pick(run.freq, &SIT_SECOND).is_some()
+}
+
+/// The SIT code a full three-segment sequence stands for (Telcordia's encoding: the first two
+/// segments are low or high in frequency and short or long in duration).
+pub fn sit_code(first: &ToneRun, second: &ToneRun, third: &ToneRun) -> Option<&'static str> {
+    if third.freq2.is_some() || !near(third.freq, SIT_THIRD, 25.0) {
+        return None;
+    }
+    let f1 = sit_pick(first.freq, &SIT_FIRST)?;
+    let f2 = sit_pick(second.freq, &SIT_SECOND)?;
+    let long1 = first.duration_ms >= SIT_SHORT_LONG_SPLIT_MS;
+    let long2 = second.duration_ms >= SIT_SHORT_LONG_SPLIT_MS;
+    // (first high?, first long?, second high?, second long?)
+    Some(match (f1 == 1, long1, f2 == 1, long2) {
+        (false, false, false, false) => "IC",
+        (true, true, false, false) => "VC",
+        (false, false, true, true) => "RO",
+        (true, false, false, true) => "RO'",
+        (false, true, true, true) => "NC",
+        (true, true, true, true) => "NC'",
+        (false, true, false, false) => "IO",
+        _ => "unknown",
+    })
+}
+
+/// Is a segment length plausible for a SIT segment?
+pub fn sit_segment_length(run: &ToneRun) -> bool {
+    (200..=460).contains(&run.duration_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(f1: f32, f2: Option<f32>, noise: f32, seed: &mut u32) -> [f32; HISTORY] {
+        let mut out = [0.0f32; HISTORY];
+        for (i, v) in out.iter_mut().enumerate() {
+            let t = i as f32 / INTERNAL_RATE as f32;
+            *seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let n = ((*seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0 * noise;
+            *v = 1000.0 * (2.0 * std::f32::consts::PI * f1 * t).sin()
+                + f2.map_or(0.0, |f| 1000.0 * (2.0 * std::f32::consts::PI * f * t).sin())
+                + n;
+        }
+        out
+    }
+
+    #[test]
+    fn finds_single_and_dual_tones_and_their_pitch() {
+        let mut seed = 1;
+        let o = observe(&window(1000.0, None, 100.0, &mut seed)).expect("tone");
+        assert!((o.freq - 1000.0).abs() < 5.0, "{o:?}");
+        assert_eq!(o.freq2, None);
+        let o = observe(&window(700.0, Some(1000.0), 100.0, &mut seed)).expect("dual tone");
+        assert!((o.freq - 700.0).abs() < 5.0 && (o.freq2.unwrap() - 1000.0).abs() < 5.0, "{o:?}");
+    }
+
+    #[test]
+    fn noise_is_not_a_tone() {
+        let mut seed: u32 = 7;
+        let mut x = [0.0f32; HISTORY];
+        for v in x.iter_mut() {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *v = ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2000.0;
+        }
+        assert_eq!(observe(&x), None);
+    }
+
+    #[test]
+    fn a_tone_run_starts_continues_and_ends() {
+        let mut tracker = ToneTracker::default();
+        let obs = Some(ToneObservation { freq: 1000.0, freq2: None });
+        assert_eq!(tracker.update(10, obs, -20.0), None);
+        let mut last = None;
+        for t in (20..=300).step_by(10) {
+            last = tracker.update(t, obs, -20.0);
+        }
+        assert!(matches!(last, Some(ToneUpdate::Ongoing(r)) if r.duration_ms >= 250));
+        assert_eq!(tracker.update(310, None, -60.0), None, "one lost block is forgiven");
+        assert!(matches!(tracker.update(320, None, -60.0), Some(ToneUpdate::Ended(_))));
+        assert!(!tracker.active());
+    }
+
+    #[test]
+    fn sit_codes_follow_the_segment_pattern() {
+        let seg = |freq: f32, duration_ms: u64| ToneRun { start_ms: 0, duration_ms, freq, freq2: None, level_db: -20.0 };
+        assert_eq!(sit_code(&seg(913.8, 274), &seg(1370.6, 274), &seg(1776.7, 380)), Some("IC"));
+        assert_eq!(sit_code(&seg(985.2, 380), &seg(1370.6, 274), &seg(1776.7, 380)), Some("VC"));
+        assert_eq!(sit_code(&seg(913.8, 274), &seg(1428.5, 380), &seg(1776.7, 380)), Some("RO"));
+        assert_eq!(sit_code(&seg(913.8, 380), &seg(1428.5, 380), &seg(1776.7, 380)), Some("NC"));
+        assert_eq!(sit_code(&seg(913.8, 380), &seg(1428.5, 380), &seg(1000.0, 380)), None);
+    }
+}

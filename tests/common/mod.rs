@@ -1,0 +1,65 @@
+//! Synthetic call audio for tests and benchmarks: silence, noise bursts with a speech-like
+//! syllable envelope, and tones, at any rate. Deterministic.
+#![allow(dead_code)]
+
+pub struct Synth {
+    pub rate: u32,
+    pub samples: Vec<i16>,
+    seed: u32,
+}
+
+impl Synth {
+    pub fn new(rate: u32) -> Synth {
+        Synth { rate, samples: Vec::new(), seed: 12345 }
+    }
+
+    fn n(&self, ms: u32) -> usize {
+        (self.rate as u64 * ms as u64 / 1000) as usize
+    }
+
+    fn noise(&mut self) -> f32 {
+        self.seed = self.seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        ((self.seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0
+    }
+
+    /// Position in ms of the end of what has been written.
+    pub fn at_ms(&self) -> u32 {
+        (self.samples.len() as u64 * 1000 / self.rate as u64) as u32
+    }
+
+    pub fn silence(&mut self, ms: u32) -> &mut Self {
+        let n = self.n(ms);
+        self.samples.extend(std::iter::repeat(0).take(n));
+        self
+    }
+
+    /// White noise of peak amplitude `amp`.
+    pub fn noise_burst(&mut self, ms: u32, amp: f32) -> &mut Self {
+        for _ in 0..self.n(ms) {
+            let v = self.noise() * amp;
+            self.samples.push(v as i16);
+        }
+        self
+    }
+
+    /// Speech-like talk: `on` ms of loud noise then `off` ms 30 dB down, repeated for `ms`.
+    pub fn syllables(&mut self, ms: u32, on: u32, off: u32, amp: f32) -> &mut Self {
+        let end = self.at_ms() + ms;
+        while self.at_ms() < end {
+            let left = end - self.at_ms();
+            self.noise_burst(on.min(left), amp);
+            let left = end - self.at_ms();
+            self.noise_burst(off.min(left), amp * 0.03);
+        }
+        self
+    }
+
+    pub fn tone(&mut self, ms: u32, freq: f32, amp: f32) -> &mut Self {
+        let start = self.samples.len();
+        for i in 0..self.n(ms) {
+            let t = (start + i) as f32 / self.rate as f32;
+            self.samples.push((amp * (2.0 * std::f32::consts::PI * freq * t).sin()) as i16);
+        }
+        self
+    }
+}

@@ -1,0 +1,219 @@
+//! Every cause of the detector driven by synthesized signals, at every rate and frame size.
+
+mod common;
+
+use common::Synth;
+use mod_rust_amd::{Cause, Decision, Detector, Event, Params, Status};
+
+fn params(overrides: &str) -> Params {
+    let mut p = Params::default();
+    let errors = p.apply_pairs(overrides);
+    assert!(errors.is_empty(), "{errors:?}");
+    p
+}
+
+/// Feeds `samples` in frames of `frame_ms` and returns all events.
+fn run(p: &Params, rate: u32, samples: &[i16], frame_ms: u32) -> Vec<Event> {
+    let mut d = Detector::new(p, rate).expect("supported rate");
+    let frame = (rate * frame_ms / 1000).max(1) as usize;
+    let mut events = Vec::new();
+    for chunk in samples.chunks(frame) {
+        d.push(chunk, &mut |e| events.push(e));
+    }
+    events
+}
+
+fn decision(events: &[Event]) -> Decision {
+    let decided: Vec<Decision> = events
+        .iter()
+        .filter_map(|e| if let Event::Decided(d) = e { Some(*d) } else { None })
+        .collect();
+    assert_eq!(decided.len(), 1, "exactly one decision in {events:?}");
+    decided[0]
+}
+
+fn decide(p: &Params, s: &Synth) -> Decision {
+    decision(&run(p, s.rate, &s.samples, 20))
+}
+
+#[test]
+fn silence_is_a_person_at_silent_initial() {
+    let mut s = Synth::new(8000);
+    s.silence(6000);
+    let d = decide(&params("silent_initial=2000"), &s);
+    assert_eq!(d, Decision { status: Status::Person, cause: Cause::SilentInitial, at_ms: 2000 });
+}
+
+#[test]
+fn line_noise_alone_is_silence_too() {
+    let mut s = Synth::new(8000);
+    // Steady hiss far above silent_threshold: the noise floor takes it for background.
+    s.noise_burst(6000, 2000.0);
+    let d = decide(&params("silent_initial=3000"), &s);
+    assert_eq!((d.status, d.cause, d.at_ms), (Status::Person, Cause::SilentInitial, 3000));
+}
+
+#[test]
+fn a_short_hello_then_silence_is_a_person_after_silent_after_intro() {
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(400, 3000.0).silence(3000);
+    let d = decide(&params("silent_after_intro=750"), &s);
+    // The high-pass rings on for a few ms after an abrupt stop: sound ends one block late.
+    assert_eq!(d, Decision { status: Status::Person, cause: Cause::SilentAfterIntro, at_ms: 910 + 750 });
+}
+
+#[test]
+fn a_long_greeting_is_a_machine_at_noise_max_intro() {
+    let mut s = Synth::new(8000);
+    s.silence(500).syllables(4000, 180, 20, 3000.0).silence(1000);
+    let d = decide(&params("noise_max_intro=2700,noise_max_count=1000"), &s);
+    assert_eq!(d, Decision { status: Status::Machine, cause: Cause::MaxIntro, at_ms: 500 + 2700 });
+}
+
+#[test]
+fn many_words_are_a_machine_at_noise_max_count() {
+    let mut s = Synth::new(8000);
+    s.silence(500).syllables(4000, 150, 50, 3000.0).silence(1000);
+    let d = decide(&params("noise_max_count=6,noise_max_intro=10000"), &s);
+    // The 7th word (index 6) is counted once it has lasted noise_min_length.
+    assert_eq!(d, Decision { status: Status::Machine, cause: Cause::MaxCount, at_ms: 500 + 6 * 200 + 120 });
+}
+
+#[test]
+fn undecided_talk_is_unsure_at_total_analysis_time() {
+    let mut s = Synth::new(8000);
+    s.silence(300);
+    for _ in 0..8 {
+        s.noise_burst(200, 3000.0).silence(500);
+    }
+    let p = params("noise_max_intro=20000,noise_max_count=1000,silent_after_intro=1000,total_analysis_time=3000");
+    assert_eq!(decide(&p, &s), Decision { status: Status::Unsure, cause: Cause::TooLong, at_ms: 3000 });
+}
+
+#[test]
+fn clicks_shorter_than_a_word_do_not_start_a_greeting() {
+    let mut s = Synth::new(8000);
+    for _ in 0..5 {
+        s.silence(400).noise_burst(60, 8000.0);
+    }
+    s.silence(4000);
+    let d = decide(&params("silent_initial=2500"), &s);
+    assert_eq!((d.status, d.cause, d.at_ms), (Status::Person, Cause::SilentInitial, 2500));
+}
+
+#[test]
+fn a_beep_after_a_short_greeting_is_a_machine() {
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).silence(300).tone(400, 1000.0, 4000.0).silence(2000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep));
+    assert!((1500..=1560).contains(&d.at_ms), "beep at 1400 decided at {}", d.at_ms);
+    let d = decide(&params("detect_beep=false"), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "no beep rule: timing only");
+}
+
+#[test]
+fn two_tone_beeps_count_too() {
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).silence(300);
+    let start = s.samples.len();
+    s.tone(300, 700.0, 2500.0);
+    let mut upper = Synth::new(8000);
+    upper.silence(1400).tone(300, 1000.0, 2500.0);
+    for (a, b) in s.samples[start..].iter_mut().zip(&upper.samples[start..]) {
+        *a = a.saturating_add(*b);
+    }
+    s.silence(2000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep));
+}
+
+#[test]
+fn fax_answer_tone_is_a_fax_machine() {
+    let mut s = Synth::new(8000);
+    s.silence(300).tone(3000, 2100.0, 6000.0).silence(1000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax));
+    assert!((750..=850).contains(&d.at_ms), "CED at 300 decided at {}", d.at_ms);
+}
+
+#[test]
+fn fax_calling_tone_is_a_fax_machine() {
+    let mut s = Synth::new(8000);
+    s.silence(200).tone(500, 1100.0, 6000.0).silence(3000).tone(500, 1100.0, 6000.0).silence(500);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax));
+    assert!(d.at_ms < 800, "CNG at 200 decided at {}", d.at_ms);
+}
+
+#[test]
+fn special_information_tones_are_a_machine() {
+    let mut s = Synth::new(8000);
+    s.silence(200).tone(274, 913.8, 4000.0).tone(274, 1370.6, 4000.0).tone(380, 1776.7, 4000.0).silence(500);
+    s.syllables(2000, 180, 20, 3000.0).silence(1000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Sit));
+    assert!(d.at_ms < 200 + 548 + 200, "SIT decided at {}", d.at_ms);
+}
+
+#[test]
+fn talking_edges_are_reported_with_their_audio_times() {
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(400, 3000.0).silence(3000);
+    let events = run(&params("silent_max_session=200"), 8000, &s.samples, 20);
+    assert_eq!(events[0], Event::StartTalking { at_ms: 500 });
+    assert_eq!(events[1], Event::StopTalking { at_ms: 910 }, "one block of high-pass ring-down");
+    assert!(matches!(events[2], Event::Decided(_)));
+}
+
+/// The same call gives the same answer at every rate and with any frame size (1-120 ms,
+/// varying, some empty), give or take one 10 ms block.
+#[test]
+fn rates_and_frame_sizes_do_not_change_the_answer() {
+    let scenarios: Vec<Box<dyn Fn(&mut Synth)>> = vec![
+        Box::new(|s| {
+            s.silence(500).noise_burst(400, 3000.0).silence(2000);
+        }),
+        Box::new(|s| {
+            s.silence(500).syllables(4000, 180, 20, 3000.0);
+        }),
+        Box::new(|s| {
+            s.silence(500).noise_burst(600, 3000.0).silence(300).tone(400, 1000.0, 4000.0).silence(1000);
+        }),
+    ];
+    for (i, scenario) in scenarios.iter().enumerate() {
+        let mut reference = Synth::new(8000);
+        scenario(&mut reference);
+        let expected = decide(&Params::default(), &reference);
+        for rate in [8000, 16000, 32000, 48000] {
+            let mut s = Synth::new(rate);
+            scenario(&mut s);
+            let mut d = Detector::new(&Params::default(), rate).unwrap();
+            let mut events = Vec::new();
+            let mut pos = 0;
+            let mut k = 0u32;
+            while pos < s.samples.len() {
+                // Frame lengths cycle through 0, 1 ms, 7 ms, ... up to 120 ms.
+                let ms = [0, 1, 7, 10, 20, 30, 60, 120, 13][k as usize % 9];
+                k += 1;
+                let n = ((rate * ms / 1000) as usize).min(s.samples.len() - pos);
+                d.push(&s.samples[pos..pos + n], &mut |e| events.push(e));
+                pos += n;
+            }
+            let got = decision(&events);
+            assert_eq!((got.status, got.cause), (expected.status, expected.cause), "scenario {i} at {rate} Hz");
+            assert!(got.at_ms.abs_diff(expected.at_ms) <= 10, "scenario {i} at {rate} Hz: {} vs {}", got.at_ms, expected.at_ms);
+        }
+    }
+}
+
+#[test]
+fn unsupported_rates_are_refused_and_rate_changes_keep_time() {
+    assert!(Detector::new(&Params::default(), 11025).is_err());
+    let mut d = Detector::new(&Params::default(), 8000).unwrap();
+    d.push(&[0; 800], &mut |_| {});
+    d.set_sample_rate(48000).unwrap();
+    d.push(&[0; 4800], &mut |_| {});
+    assert_eq!(d.elapsed_ms(), 200);
+    assert!(d.set_sample_rate(22050).is_err());
+}
