@@ -18,3 +18,10 @@ pub mod wav;
 pub use decision::{Cause, Decision, Event, Status};
 pub use detector::{Detector, UnsupportedRate};
 pub use params::{ParamError, Params};
+
+/// Raw FreeSWITCH bindings (generated).
+pub mod ffi;
+/// The small safe layer over them.
+pub mod freeswitch;
+/// The FreeSWITCH module itself (mod_rust_amd.so).
+pub mod module;

@@ -1,0 +1,286 @@
+/*
+ * mod_rust_amd's own declarations of the small part of the FreeSWITCH 1.10 ABI that the
+ * module uses. Used to generate the bindings when no FreeSWITCH SDK is installed; when one
+ * is, the bindings come from the real headers (include/fs_sdk.h) and tests/layout.rs checks
+ * every declaration here against them (sizes, field offsets, constant values).
+ *
+ * Written from the documented facts of the API (names, signatures, layouts); only what the
+ * module touches is declared. Types the module only passes around are left incomplete.
+ */
+#ifndef MOD_RUST_AMD_FS_ABI_H
+#define MOD_RUST_AMD_FS_ABI_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define SWITCH_API_VERSION 5
+
+/* ---- enumerations (only the values used; explicit numbers) ---- */
+
+typedef enum {
+	SWITCH_FALSE = 0,
+	SWITCH_TRUE = 1
+} switch_bool_t;
+
+typedef enum {
+	SWITCH_STATUS_SUCCESS = 0,
+	SWITCH_STATUS_FALSE = 1,
+	SWITCH_STATUS_GENERR = 9,
+	SWITCH_STATUS_BREAK = 11,
+	SWITCH_STATUS_NOTFOUND = 14,
+	SWITCH_STATUS_NOUNLOAD = 16,
+	SWITCH_STATUS_WINBREAK = 730035
+} switch_status_t;
+
+typedef enum {
+	SWITCH_LOG_DEBUG = 7,
+	SWITCH_LOG_INFO = 6,
+	SWITCH_LOG_NOTICE = 5,
+	SWITCH_LOG_WARNING = 4,
+	SWITCH_LOG_ERROR = 3,
+	SWITCH_LOG_CRIT = 2,
+	SWITCH_LOG_CONSOLE = 0,
+	SWITCH_LOG_DISABLE = -1
+} switch_log_level_t;
+
+typedef enum {
+	SWITCH_CHANNEL_ID_LOG = 0,
+	SWITCH_CHANNEL_ID_SESSION = 3
+} switch_text_channel_t;
+
+typedef enum {
+	SWITCH_APPLICATION_INTERFACE = 4,
+	SWITCH_API_INTERFACE = 5
+} switch_module_interface_name_t;
+
+typedef enum {
+	SWITCH_ABC_TYPE_INIT = 0,
+	SWITCH_ABC_TYPE_READ_REPLACE = 4,
+	SWITCH_ABC_TYPE_CLOSE = 8
+} switch_abc_type_t;
+
+typedef enum {
+	SMBF_READ_REPLACE = (1 << 3),
+	SMBF_ANSWER_REQ = (1 << 6),
+	SMBF_NO_PAUSE = (1 << 10)
+} switch_media_bug_flag_enum_t;
+typedef uint32_t switch_media_bug_flag_t;
+
+typedef enum {
+	CF_ANSWERED = 1,
+	CF_TRANSFER = 6,
+	CF_BREAK = 23
+} switch_channel_flag_t;
+
+typedef enum {
+	SWITCH_EVENT_CUSTOM = 0
+} switch_event_types_t;
+
+typedef enum {
+	SWITCH_STACK_BOTTOM = (1 << 0)
+} switch_stack_t;
+
+typedef enum {
+	SAF_NONE = 0,
+	SAF_SUPPORT_NOMEDIA = (1 << 0)
+} switch_application_flag_enum_t;
+typedef uint32_t switch_application_flag_t;
+
+typedef uint32_t switch_module_flag_t;
+typedef uint8_t switch_payload_t;
+typedef uint32_t switch_frame_flag_t;
+typedef uintptr_t switch_size_t;
+
+/* ---- types the module only holds pointers to ---- */
+
+typedef struct switch_core_session switch_core_session_t;
+typedef struct switch_channel switch_channel_t;
+typedef struct switch_media_bug switch_media_bug_t;
+typedef struct switch_event switch_event_t;
+typedef struct switch_xml *switch_xml_t;
+typedef struct fspr_pool_t switch_memory_pool_t;
+typedef struct switch_loadable_module_interface switch_loadable_module_interface_t;
+typedef struct switch_codec switch_codec_t;
+typedef struct switch_file_handle switch_file_handle_t;
+typedef struct switch_input_args switch_input_args_t;
+typedef struct switch_thread_rwlock switch_thread_rwlock_t;
+typedef struct switch_mutex switch_mutex_t;
+typedef struct payload_map_s payload_map_t;
+typedef struct switch_image switch_image_t;
+
+/* ---- structures the module reads or fills ---- */
+
+typedef struct switch_frame_geometry {
+	int32_t w;
+	int32_t h;
+	int32_t x;
+	int32_t y;
+	int32_t z;
+	int32_t M;
+	int32_t X;
+} switch_frame_geometry_t;
+
+/* A frame of media. The module reads data, datalen, samples, rate and channels. */
+typedef struct switch_frame {
+	switch_codec_t *codec;
+	const char *source;
+	void *packet;
+	uint32_t packetlen;
+	void *extra_data;
+	void *data;
+	uint32_t datalen;
+	uint32_t buflen;
+	uint32_t samples;
+	uint32_t rate;
+	uint32_t channels;
+	switch_payload_t payload;
+	uint32_t timestamp;
+	uint16_t seq;
+	uint32_t ssrc;
+	switch_bool_t m;
+	switch_frame_flag_t flags;
+	void *user_data;
+	payload_map_t *pmap;
+	switch_image_t *img;
+	struct switch_frame_geometry geometry;
+} switch_frame_t;
+
+/* A codec implementation, as copied out by switch_core_session_get_read_impl. The module
+ * reads actual_samples_per_second and number_of_channels; the callbacks are opaque here. */
+typedef struct switch_codec_implementation {
+	int codec_type;
+	switch_payload_t ianacode;
+	char *iananame;
+	char *fmtp;
+	uint32_t samples_per_second;
+	uint32_t actual_samples_per_second;
+	int bits_per_second;
+	int microseconds_per_packet;
+	uint32_t samples_per_packet;
+	uint32_t decoded_bytes_per_packet;
+	uint32_t encoded_bytes_per_packet;
+	uint8_t number_of_channels;
+	int codec_frames_per_packet;
+	void *init;
+	void *encode;
+	void *decode;
+	void *encode_video;
+	void *decode_video;
+	void *codec_control;
+	void *destroy;
+	uint32_t codec_id;
+	uint32_t impl_id;
+	char *modname;
+	struct switch_codec_implementation *next;
+} switch_codec_implementation_t;
+
+typedef struct switch_stream_handle switch_stream_handle_t;
+typedef uint8_t *(*switch_stream_handle_read_function_t)(switch_stream_handle_t *handle, int *len);
+typedef switch_status_t (*switch_stream_handle_write_function_t)(switch_stream_handle_t *handle, const char *fmt, ...);
+typedef switch_status_t (*switch_stream_handle_raw_write_function_t)(switch_stream_handle_t *handle, uint8_t *data, switch_size_t datalen);
+
+/* Where an API command writes its output: the module only calls write_function. */
+struct switch_stream_handle {
+	switch_stream_handle_read_function_t read_function;
+	switch_stream_handle_write_function_t write_function;
+	switch_stream_handle_raw_write_function_t raw_write_function;
+	void *data;
+	void *end;
+	switch_size_t data_size;
+	switch_size_t data_len;
+	switch_size_t alloc_len;
+	switch_size_t alloc_chunk;
+	switch_event_t *param_event;
+};
+
+typedef void (*switch_application_function_t)(switch_core_session_t *session, const char *data);
+typedef switch_status_t (*switch_api_function_t)(const char *cmd, switch_core_session_t *session, switch_stream_handle_t *stream);
+typedef switch_bool_t (*switch_media_bug_callback_t)(switch_media_bug_t *bug, void *user_data, switch_abc_type_t type);
+
+/* The module fills the first six fields; the core owns the rest. */
+typedef struct switch_application_interface {
+	const char *interface_name;
+	switch_application_function_t application_function;
+	const char *long_desc;
+	const char *short_desc;
+	const char *syntax;
+	uint32_t flags;
+	switch_thread_rwlock_t *rwlock;
+	int refs;
+	switch_mutex_t *reflock;
+	switch_loadable_module_interface_t *parent;
+	struct switch_application_interface *next;
+} switch_application_interface_t;
+
+/* The module fills the first four fields; the core owns the rest. */
+typedef struct switch_api_interface {
+	const char *interface_name;
+	const char *desc;
+	switch_api_function_t function;
+	const char *syntax;
+	switch_thread_rwlock_t *rwlock;
+	int refs;
+	switch_mutex_t *reflock;
+	switch_loadable_module_interface_t *parent;
+	struct switch_api_interface *next;
+} switch_api_interface_t;
+
+typedef switch_status_t (*switch_module_load_t)(switch_loadable_module_interface_t **module_interface, switch_memory_pool_t *pool);
+typedef switch_status_t (*switch_module_runtime_t)(void);
+typedef switch_status_t (*switch_module_shutdown_t)(void);
+
+/* What the module exports as <name>_module_interface. */
+typedef struct switch_loadable_module_function_table {
+	int switch_api_version;
+	switch_module_load_t load;
+	switch_module_shutdown_t shutdown;
+	switch_module_runtime_t runtime;
+	switch_module_flag_t flags;
+} switch_loadable_module_function_table_t;
+
+/* ---- core functions (resolved at load time from the process's global symbols) ---- */
+
+switch_loadable_module_interface_t *switch_loadable_module_create_module_interface(switch_memory_pool_t *pool, const char *name);
+void *switch_loadable_module_create_interface(switch_loadable_module_interface_t *mod, switch_module_interface_name_t iname);
+
+void switch_log_printf(switch_text_channel_t channel, const char *file, const char *func, int line,
+					   const char *userdata, switch_log_level_t level, const char *fmt, ...);
+
+switch_channel_t *switch_core_session_get_channel(switch_core_session_t *session);
+char *switch_core_session_get_uuid(switch_core_session_t *session);
+switch_status_t switch_core_session_get_read_impl(switch_core_session_t *session, switch_codec_implementation_t *impp);
+switch_status_t switch_core_session_execute_application_async(switch_core_session_t *session, const char *app, const char *arg);
+switch_core_session_t *switch_core_session_perform_locate(const char *uuid_str, const char *file, const char *func, int line);
+void switch_core_session_rwunlock(switch_core_session_t *session);
+
+const char *switch_channel_get_variable_dup(switch_channel_t *channel, const char *varname, switch_bool_t dup, int idx);
+switch_status_t switch_channel_set_variable_var_check(switch_channel_t *channel, const char *varname, const char *value, switch_bool_t var_check);
+int switch_channel_test_ready(switch_channel_t *channel, switch_bool_t check_ready, switch_bool_t check_media);
+void switch_channel_set_flag_value(switch_channel_t *channel, switch_channel_flag_t flag, uint32_t value);
+void switch_channel_clear_flag(switch_channel_t *channel, switch_channel_flag_t flag);
+void switch_channel_event_set_data(switch_channel_t *channel, switch_event_t *event);
+
+switch_status_t switch_core_media_bug_add(switch_core_session_t *session, const char *function, const char *target,
+										  switch_media_bug_callback_t callback, void *user_data, time_t stop_time,
+										  switch_media_bug_flag_t flags, switch_media_bug_t **new_bug);
+switch_status_t switch_core_media_bug_remove_callback(switch_core_session_t *session, switch_media_bug_callback_t callback);
+switch_frame_t *switch_core_media_bug_get_read_replace_frame(switch_media_bug_t *bug);
+switch_core_session_t *switch_core_media_bug_get_session(switch_media_bug_t *bug);
+
+switch_status_t switch_event_create_subclass_detailed(const char *file, const char *func, int line, switch_event_t **event,
+													  switch_event_types_t event_id, const char *subclass_name);
+switch_status_t switch_event_add_header_string(switch_event_t *event, switch_stack_t stack, const char *header_name, const char *data);
+switch_status_t switch_event_fire_detailed(const char *file, const char *func, int line, switch_event_t **event, void *user_data);
+void switch_event_destroy(switch_event_t **event);
+switch_status_t switch_event_reserve_subclass_detailed(const char *owner, const char *subclass_name);
+switch_status_t switch_event_free_subclass_detailed(const char *owner, const char *subclass_name);
+
+switch_xml_t switch_xml_open_cfg(const char *file_path, switch_xml_t *node, switch_event_t *params);
+char *switch_xml_toxml_ex(switch_xml_t xml, switch_bool_t prn_header, switch_bool_t use_utf8_encoding);
+void switch_xml_free(switch_xml_t xml);
+
+switch_status_t switch_ivr_play_file(switch_core_session_t *session, switch_file_handle_t *fh, const char *file, switch_input_args_t *args);
+switch_status_t switch_ivr_sleep(switch_core_session_t *session, uint32_t ms, switch_bool_t sync, switch_input_args_t *args);
+switch_status_t switch_ivr_parse_all_events(switch_core_session_t *session);
+
+#endif

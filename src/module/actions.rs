@@ -1,0 +1,83 @@
+//! What to run on a decision: the amd_execute_on_* variables and execute_on_machine_app/arg.
+
+use crate::decision::Status;
+
+/// An application and its argument, to run in the session's thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub app: String,
+    pub arg: Option<String>,
+}
+
+/// The variable naming the action for a status.
+pub fn variable_for(status: Status) -> &'static str {
+    match status {
+        Status::Machine => "amd_execute_on_machine",
+        Status::Person => "amd_execute_on_person",
+        Status::Unsure => "amd_execute_on_unsure",
+    }
+}
+
+/// `"transfer machine_found XML default"` → app `transfer`, arg `machine_found XML default`.
+/// `"app::arg"` with no space is passed whole: the core splits it.
+pub fn parse(value: &str) -> Option<Action> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    Some(match v.split_once(char::is_whitespace) {
+        Some((app, arg)) => Action { app: app.to_string(), arg: Some(arg.trim().to_string()).filter(|a| !a.is_empty()) },
+        None => Action { app: v.to_string(), arg: None },
+    })
+}
+
+/// Every action for `status`, in order, reading the channel's variables through `var`.
+pub fn for_decision(status: Status, var: impl Fn(&str) -> Option<String>) -> Vec<Action> {
+    let mut out = Vec::new();
+    if let Some(a) = var(variable_for(status)).as_deref().and_then(parse) {
+        out.push(a);
+    }
+    if status == Status::Machine {
+        if let Some(app) = var("execute_on_machine_app").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+            let arg = var("execute_on_machine_arg").filter(|s| !s.trim().is_empty());
+            out.push(Action { app, arg });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn machine_runs_both_kinds_in_order() {
+        let v = [
+            ("amd_execute_on_machine", "transfer machine_found XML default"),
+            ("execute_on_machine_app", "hangup"),
+            ("execute_on_machine_arg", "NORMAL_CLEARING"),
+            ("amd_execute_on_person", "transfer person_found XML default"),
+        ];
+        let acts = for_decision(Status::Machine, vars(&v));
+        assert_eq!(
+            acts,
+            vec![
+                Action { app: "transfer".into(), arg: Some("machine_found XML default".into()) },
+                Action { app: "hangup".into(), arg: Some("NORMAL_CLEARING".into()) },
+            ]
+        );
+        assert_eq!(for_decision(Status::Person, vars(&v))[0].arg.as_deref(), Some("person_found XML default"));
+        assert!(for_decision(Status::Unsure, vars(&v)).is_empty());
+    }
+
+    #[test]
+    fn parse_forms() {
+        assert_eq!(parse("   "), None);
+        assert_eq!(parse("hangup"), Some(Action { app: "hangup".into(), arg: None }));
+        assert_eq!(parse("log::INFO hi").unwrap().app, "log::INFO");
+    }
+}

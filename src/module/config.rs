@@ -1,0 +1,102 @@
+//! amd.conf.xml: the detector's parameters plus the module's own keys.
+
+use crate::params::{settings_from_xml, Params};
+
+/// The module's own amd.conf.xml keys (everything else goes to the detector's [`Params`]).
+pub const MAX_CHANNELS: &str = "max_channels";
+/// How many calls may run detection at once when amd.conf.xml does not say.
+pub const DEFAULT_MAX_CHANNELS: usize = 1000;
+const MAX_CHANNELS_LIMIT: usize = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleConfig {
+    /// Defaults for every call; voice_start's data overrides them per call.
+    pub params: Params,
+    /// Channel slots: at most this many calls run detection at once.
+    pub max_channels: usize,
+}
+
+impl Default for ModuleConfig {
+    fn default() -> Self {
+        ModuleConfig { params: Params::default(), max_channels: DEFAULT_MAX_CHANNELS }
+    }
+}
+
+impl ModuleConfig {
+    /// Reads `<configuration name="amd.conf"><settings><param name value/>...` text. Bad values
+    /// keep their defaults; every problem comes back as a message naming the key and the value.
+    pub fn from_xml(xml: &str) -> (ModuleConfig, Vec<String>) {
+        let mut cfg = ModuleConfig::default();
+        let mut problems = Vec::new();
+        let settings = match settings_from_xml(xml) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(format!("{e}; using the defaults"));
+                return (cfg, problems);
+            }
+        };
+        let mut detector_settings = Vec::new();
+        for (key, value) in &settings {
+            if key.trim().eq_ignore_ascii_case(MAX_CHANNELS) {
+                match value.trim().parse::<usize>() {
+                    Ok(n) if n <= MAX_CHANNELS_LIMIT => cfg.max_channels = n,
+                    _ => problems.push(format!(
+                        "bad amd.conf.xml value {key}={value:?}: expected a whole number 0..={MAX_CHANNELS_LIMIT}; keeping {}",
+                        cfg.max_channels
+                    )),
+                }
+            } else {
+                detector_settings.push((key.as_str(), value.as_str()));
+            }
+        }
+        for e in cfg.params.apply_settings(detector_settings) {
+            let keep = cfg.params.get(&e.key).map(|v| format!("; keeping {}={v}", e.key.trim())).unwrap_or_default();
+            problems.push(format!("amd.conf.xml: {e}{keep}"));
+        }
+        (cfg, problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_params_and_max_channels() {
+        let xml = r#"<configuration name="amd.conf"><settings>
+            <param name="silent_threshold" value="96"/>
+            <param name="max_channels" value="12"/>
+            <param name="debug" value="1"/>
+        </settings></configuration>"#;
+        let (cfg, problems) = ModuleConfig::from_xml(xml);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg.max_channels, 12);
+        assert_eq!(cfg.params.silent_threshold, 96);
+        assert!(cfg.params.debug);
+    }
+
+    #[test]
+    fn bad_values_keep_defaults_and_are_reported() {
+        let xml = r#"<configuration name="amd.conf"><settings>
+            <param name="max_channels" value="lots"/>
+            <param name="silent_initial" value="-3"/>
+            <param name="colour" value="blue"/>
+            <param name="noise_max_count" value="9"/>
+        </settings></configuration>"#;
+        let (cfg, problems) = ModuleConfig::from_xml(xml);
+        assert_eq!(cfg.max_channels, DEFAULT_MAX_CHANNELS);
+        assert_eq!(cfg.params.silent_initial, Params::default().silent_initial);
+        assert_eq!(cfg.params.noise_max_count, 9);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("max_channels") && problems[0].contains("lots"));
+        assert!(problems.iter().any(|p| p.contains("silent_initial") && p.contains("-3")));
+        assert!(problems.iter().any(|p| p.contains("colour") && p.contains("blue")));
+    }
+
+    #[test]
+    fn broken_xml_gives_defaults() {
+        let (cfg, problems) = ModuleConfig::from_xml("<configuration><settings>");
+        assert_eq!(cfg, ModuleConfig::default());
+        assert_eq!(problems.len(), 1);
+    }
+}

@@ -1,0 +1,103 @@
+//! mod_rust_amd, the FreeSWITCH module: load and shutdown, channel slots, per-call detection,
+//! the applications and API commands. Talks to FreeSWITCH only through [`crate::freeswitch`].
+
+pub mod actions;
+pub mod api;
+pub mod apps;
+pub mod call;
+pub mod config;
+pub mod registry;
+pub mod resample;
+pub mod slots;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
+
+use crate::ffi;
+use crate::freeswitch::entry::{cstr, function_table, Module, Registrar};
+use crate::freeswitch::event;
+use crate::freeswitch::log::{log, Level};
+use crate::freeswitch::media_bug;
+use crate::freeswitch::session::LocatedSession;
+use crate::freeswitch::xml;
+use config::ModuleConfig;
+
+/// What FreeSWITCH looks up when it loads mod_rust_amd.so.
+#[no_mangle]
+pub static mod_rust_amd_module_interface: ffi::switch_loadable_module_function_table_t = function_table::<AmdModule>();
+
+const MODULE_NAME: &str = "mod_rust_amd";
+const CONFIG_NAME: &str = "amd.conf";
+
+static CONFIG: RwLock<Option<ModuleConfig>> = RwLock::new(None);
+static SLOTS: slots::Slots = slots::Slots::new(config::DEFAULT_MAX_CHANNELS);
+pub(crate) static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// The configuration read at load (defaults before).
+pub fn config() -> ModuleConfig {
+    CONFIG.read().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default()
+}
+
+pub fn slots() -> &'static slots::Slots {
+    &SLOTS
+}
+
+/// Reads amd.conf.xml through the core, logging every bad value.
+fn read_config() -> ModuleConfig {
+    match xml::config_text(CONFIG_NAME) {
+        None => {
+            log(Level::Warning, &format!("{CONFIG_NAME}.xml not found: using the defaults"));
+            ModuleConfig::default()
+        }
+        Some(text) => {
+            let (cfg, problems) = ModuleConfig::from_xml(&text);
+            for p in problems {
+                log(Level::Warning, &p);
+            }
+            cfg
+        }
+    }
+}
+
+pub struct AmdModule;
+
+impl Module for AmdModule {
+    const NAME: &'static std::ffi::CStr = cstr(b"mod_rust_amd\0");
+
+    fn load(reg: &mut Registrar) -> Result<(), String> {
+        SHUTTING_DOWN.store(false, Ordering::SeqCst);
+        let cfg = read_config();
+        SLOTS.set_max(cfg.max_channels);
+        let max = cfg.max_channels;
+        *CONFIG.write().unwrap_or_else(|p| p.into_inner()) = Some(cfg);
+        if !event::reserve_subclass(MODULE_NAME, call::EVENT_SUBCLASS).is_ok() {
+            log(Level::Warning, &format!("cannot reserve the event subclass {} (another module has it?)", call::EVENT_SUBCLASS));
+        }
+        reg.add_app::<apps::VoiceStart>()?;
+        reg.add_app::<apps::VoiceStop>()?;
+        reg.add_app::<apps::WaitForResult>()?;
+        reg.add_api::<api::AmdInfo>()?;
+        reg.add_api::<api::AmdAvailable>()?;
+        reg.add_api::<api::AmdCount>()?;
+        log(Level::Notice, &format!("{MODULE_NAME} loaded: {max} AMD channels (max_channels)"));
+        Ok(())
+    }
+
+    fn shutdown() {
+        SHUTTING_DOWN.store(true, Ordering::SeqCst);
+        let calls = registry::all();
+        let n = calls.len();
+        for c in calls {
+            // Detach in the session's name so no callback into this library outlives it.
+            if let Some(located) = LocatedSession::find(&c.uuid) {
+                media_bug::detach::<call::Call>(&located.session());
+            }
+            c.finish();
+        }
+        event::free_subclass(MODULE_NAME, call::EVENT_SUBCLASS);
+        log(
+            Level::Notice,
+            &format!("{MODULE_NAME} shut down ({n} detection(s) stopped; {} slot(s) still allocated)", SLOTS.allocated()),
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Audio at a rate the detector does not take (11025, 22050, 24000, 44100 Hz...) is brought to
+//! the nearest lower rate it does take by linear interpolation: good enough for level-based
+//! detection, and it never happens with the usual telephony codecs.
+
+use crate::detector::SUPPORTED_RATES;
+
+/// The detector rate for audio at `rate`: itself when supported, else the nearest lower one.
+pub fn target_rate(rate: u32) -> u32 {
+    if SUPPORTED_RATES.contains(&rate) {
+        return rate;
+    }
+    SUPPORTED_RATES.iter().copied().filter(|r| *r <= rate).max().unwrap_or(SUPPORTED_RATES[0])
+}
+
+pub struct Resampler {
+    from: u32,
+    to: u32,
+    /// Position of the next output sample, in input samples from the start of the next frame.
+    pos: f64,
+    last: i16,
+}
+
+impl Resampler {
+    pub fn new(from: u32, to: u32) -> Resampler {
+        Resampler { from, to, pos: 0.0, last: 0 }
+    }
+
+    pub fn rates(&self) -> (u32, u32) {
+        (self.from, self.to)
+    }
+
+    pub fn process(&mut self, input: &[i16], out: &mut Vec<i16>) {
+        out.clear();
+        if input.is_empty() {
+            return;
+        }
+        let step = f64::from(self.from) / f64::from(self.to);
+        // Sample -1 is the last one of the previous frame.
+        let at = |i: isize| -> f64 { if i < 0 { f64::from(self.last) } else { f64::from(input[i as usize]) } };
+        let n = input.len() as f64;
+        while self.pos < n - 1.0 + 1e-9 {
+            let i = self.pos.floor();
+            let frac = self.pos - i;
+            let a = at(i as isize);
+            let b = at(i as isize + 1);
+            out.push((a + (b - a) * frac).round() as i16);
+            self.pos += step;
+        }
+        self.pos -= n;
+        self.last = input[input.len() - 1];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(target_rate(8000), 8000);
+        assert_eq!(target_rate(11025), 8000);
+        assert_eq!(target_rate(44100), 32000);
+        assert_eq!(target_rate(4000), 8000);
+    }
+
+    #[test]
+    fn keeps_the_rate_ratio() {
+        let mut r = Resampler::new(44100, 32000);
+        let mut out = Vec::new();
+        let mut total = 0;
+        for _ in 0..100 {
+            r.process(&[1000; 441], &mut out);
+            total += out.len();
+            assert!(out.iter().all(|s| *s == 1000 || total <= out.len()));
+        }
+        assert!((total as i64 - 32000).abs() <= 2, "{total}");
+    }
+}

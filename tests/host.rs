@@ -1,0 +1,734 @@
+//! The test host: stands in for the FreeSWITCH core (tests/host/core.rs), loads the built
+//! libmod_rust_amd.so by its exported `mod_rust_amd_module_interface`, and drives voice_start,
+//! waitforresult, voice_stop and the API commands on simulated channels fed with audio.
+//!
+//! The module keeps process-wide state (slots, configuration), as it does in FreeSWITCH, so the
+//! tests here take turns.
+
+#[path = "host/audio.rs"]
+mod audio;
+#[path = "host/core.rs"]
+mod fake_core;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use mod_rust_amd::ffi;
+
+use crate::audio::{interleave, machine, person, silence};
+use crate::fake_core::{call_api, collect_interfaces, world, Audio, Session};
+
+// ---------------------------------------------------------------------------------------------
+// Loading the module.
+
+struct Module {
+    _lib: libloading::Library,
+    table: &'static ffi::switch_loadable_module_function_table_t,
+}
+
+// SAFETY: the table is immutable static data in the loaded library, which is never unloaded.
+unsafe impl Send for Module {}
+unsafe impl Sync for Module {}
+
+const TEST_CONFIG: &str = r#"<configuration name="amd.conf" description="AMD Configuration">
+  <settings>
+    <param name="max_channels" value="300"/>
+    <param name="debug" value="1"/>
+  </settings>
+</configuration>"#;
+
+/// The module cargo built with this test: target/<profile>/deps/libmod_rust_amd.so, next to the
+/// test executable (`cargo test` leaves it there), or target/<profile>/libmod_rust_amd.so (where
+/// `cargo build` puts it): the newer of the two.
+fn so_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let candidates = [deps.join("libmod_rust_amd.so"), deps.parent().unwrap().join("libmod_rust_amd.so")];
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
+        .max()
+        .map(|(_, p)| p)
+        .expect("libmod_rust_amd.so built next to the test executable")
+}
+
+fn module() -> &'static Module {
+    static M: OnceLock<Module> = OnceLock::new();
+    M.get_or_init(|| {
+        let path = so_path();
+        // SAFETY: loading our own module; its initialisers are Rust's and do nothing unusual.
+        let lib = unsafe { libloading::Library::new(&path) }.unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+        // SAFETY: the exported table has this type.
+        let table: &'static ffi::switch_loadable_module_function_table_t = unsafe {
+            let sym = lib
+                .get::<*const ffi::switch_loadable_module_function_table_t>(b"mod_rust_amd_module_interface\0")
+                .expect("mod_rust_amd_module_interface is exported");
+            &**sym
+        };
+        assert_eq!(table.switch_api_version as u32, ffi::SWITCH_API_VERSION);
+        assert!(table.runtime.is_none());
+        *world().config_xml.lock().unwrap() = Some(TEST_CONFIG.to_string());
+        let m = Module { _lib: lib, table };
+        load(&m);
+        m
+    })
+}
+
+fn load(m: &Module) {
+    let mut mi: *mut ffi::switch_loadable_module_interface_t = std::ptr::null_mut();
+    let mut pool_stand_in = 0u64;
+    let pool = &mut pool_stand_in as *mut u64 as *mut ffi::switch_memory_pool_t;
+    // SAFETY: the module's load function with valid out-pointer and pool.
+    let st = unsafe { (m.table.load.unwrap())(&mut mi, pool) };
+    assert_eq!(st, ffi::SWITCH_STATUS_SUCCESS, "load failed");
+    assert!(!mi.is_null());
+    collect_interfaces();
+}
+
+/// `reload mod_rust_amd`: shutdown, then load again (re-reading amd.conf.xml).
+fn reload(config: &str) {
+    let m = module();
+    *world().config_xml.lock().unwrap() = Some(config.to_string());
+    // SAFETY: the module's shutdown function.
+    let st = unsafe { (m.table.shutdown.unwrap())() };
+    assert_eq!(st, ffi::SWITCH_STATUS_SUCCESS);
+    load(m);
+}
+
+/// One test at a time, with the module loaded and the test configuration in force.
+fn host() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let g = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    module();
+    if world().config_xml.lock().unwrap().as_deref() != Some(TEST_CONFIG) {
+        reload(TEST_CONFIG);
+    }
+    assert_eq!(allocated(), 0, "a previous test leaked a slot");
+    g
+}
+
+/// The detector may still be a stub on this branch: decision tests need the real one.
+fn detector_ready() -> bool {
+    static READY: OnceLock<bool> = OnceLock::new();
+    *READY.get_or_init(|| {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let ok = std::panic::catch_unwind(|| {
+            let mut d = mod_rust_amd::Detector::new(&mod_rust_amd::Params::default(), 8000).unwrap();
+            d.push(&[0i16; 160], &mut |_| {});
+        })
+        .is_ok();
+        std::panic::set_hook(hook);
+        ok
+    })
+}
+
+macro_rules! needs_detector {
+    () => {
+        if !detector_ready() {
+            eprintln!("SKIPPED: the detector is not implemented on this branch yet");
+            return;
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+fn allocated() -> usize {
+    let info = call_api("amd_info", None, None);
+    let line = info.lines().find(|l| l.contains("allocated => ")).expect("an allocated line");
+    line.rsplit("=> ").next().unwrap().trim().parse().unwrap()
+}
+
+fn uuid(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!("{tag}-{:04}-0000-4000-8000-000000000000", N.fetch_add(1, Ordering::SeqCst))
+}
+
+fn mono(samples: Vec<i16>, rate: u32) -> Audio {
+    Audio { samples, rate, channels: 1 }
+}
+
+type Dialplan = HashMap<String, Vec<(String, String)>>;
+
+fn dialplan(exts: &[(&str, &[(&str, &str)])]) -> Dialplan {
+    exts.iter()
+        .map(|(n, acts)| (n.to_string(), acts.iter().map(|(a, d)| (a.to_string(), d.to_string())).collect()))
+        .collect()
+}
+
+/// The page's found/unsure extensions.
+const FOUND: &[(&str, &[(&str, &str)])] = &[
+    (
+        "machine_found",
+        &[("playback", "ivr/ivr-welcome_to_freeswitch.wav"), ("log", "CRIT AMD machine"), ("voice_stop", ""), ("hangup", "")],
+    ),
+    (
+        "person_found",
+        &[("playback", "misc/if_you_are_this_person.wav"), ("log", "CRIT AMD person"), ("voice_stop", ""), ("hangup", "")],
+    ),
+    ("amd_unsure", &[("playback", "misc/error.wav"), ("log", "CRIT AMD unsure"), ("voice_stop", ""), ("hangup", "")]),
+];
+
+/// The page's self-test extension: waitforresult with a prompt.
+const AMD_TEST: &[(&str, &str)] = &[
+    ("set", "media_bug_answer_req=true"),
+    ("set", "amd_execute_on_machine=transfer machine_found XML default"),
+    ("set", "amd_execute_on_person=transfer person_found XML default"),
+    ("set", "amd_execute_on_unsure=transfer amd_unsure XML default"),
+    ("voice_start", ""),
+    ("answer", ""),
+    ("waitforresult", "ivr/ivr-one_moment_please.wav"),
+    ("sleep", "200"),
+    ("playback", "tone_stream://%(200,100,500,400,300,50,25);loops=2"),
+    ("sleep", "200"),
+    ("log", "CRIT AMD Result is => ${amd_status} => ${amd_result}"),
+    ("hangup", ""),
+];
+
+fn with_found(ext: &str, acts: &[(&str, &str)]) -> Dialplan {
+    let mut v: Vec<(&str, &[(&str, &str)])> = FOUND.to_vec();
+    v.push((ext, acts));
+    dialplan(&v)
+}
+
+/// Runs a call's dialplan in its own (session) thread, to the end.
+fn run_call(s: &Arc<Session>, plan: &Dialplan, start: &str) {
+    let s2 = s.clone();
+    let plan = plan.clone();
+    let start = start.to_string();
+    std::thread::spawn(move || s2.run_dialplan(&plan, &start)).join().expect("session thread");
+}
+
+fn events_for(uuid: &str) -> Vec<fake_core::FiredEvent> {
+    world().events.lock().unwrap().iter().filter(|e| e.header("Unique-ID") == Some(uuid)).cloned().collect()
+}
+
+fn logs_for(uuid: &str) -> Vec<String> {
+    world().logs.lock().unwrap().iter().filter(|l| l.text.contains(uuid)).map(|l| l.text.clone()).collect()
+}
+
+fn no_panics() {
+    let logs = world().logs.lock().unwrap();
+    let p: Vec<_> = logs.iter().filter(|l| l.text.contains("panic")).collect();
+    assert!(p.is_empty(), "the module logged panics: {p:?}");
+}
+
+/// Checks a finished call: result variables, events, actions in the session thread, cleanup.
+fn check_decided(s: &Session, want_status: &str) {
+    let status = s.var("amd_status").expect("amd_status set");
+    let result = s.var("amd_result").expect("amd_result set");
+    let ms: u64 = s.var("amd_result_ms").expect("amd_result_ms set").parse().unwrap();
+    assert_eq!(status, want_status, "amd_result={result} at {ms} ms");
+    assert!(ms > 0 && ms <= 5000 + 100, "decision at {ms} ms");
+    let evs = events_for(&s.uuid);
+    assert!(evs.iter().all(|e| e.subclass == "AMD::EVENT"));
+    let results: Vec<_> = evs.iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    assert_eq!(results.len(), 1, "one result event");
+    assert_eq!(results[0].header("AMD-Status"), Some(status.as_str()));
+    assert_eq!(results[0].header("variable_amd_status"), Some(status.as_str()));
+    assert_eq!(results[0].header("AMD-Result"), Some(result.as_str()));
+    // Actions ran in the session's thread.
+    let session_thread = s.session_thread.lock().unwrap().unwrap();
+    let ex = s.executed.lock().unwrap();
+    let transfers: Vec<_> = ex.iter().filter(|e| e.app == "transfer").collect();
+    let want_dest = match want_status {
+        "machine" => "machine_found XML default",
+        "person" => "person_found XML default",
+        _ => "amd_unsure XML default",
+    };
+    assert_eq!(transfers.len(), 1, "{ex:?}");
+    assert_eq!(transfers[0].arg.as_deref(), Some(want_dest));
+    assert!(ex.iter().all(|e| e.thread == session_thread), "an action ran outside the session thread");
+    assert_eq!(s.bug_count(), 0);
+    assert_eq!(s.bug_adds.load(Ordering::SeqCst), s.bug_closes.load(Ordering::SeqCst));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests.
+
+#[test]
+fn load_registers_the_mod_com_amd_interface() {
+    let _h = host();
+    let w = world();
+    for app in ["voice_start", "voice_stop", "waitforresult"] {
+        assert!(w.apps.lock().unwrap().get(app).copied().flatten().is_some(), "{app}");
+    }
+    for api in ["amd_info", "amd_available", "amd_count"] {
+        assert!(w.apis.lock().unwrap().get(api).copied().flatten().is_some(), "{api}");
+    }
+    let info = call_api("amd_info", None, None);
+    assert_eq!(info, "AMD channels available => 300\nAMD channels allocated => 0\n");
+    assert_eq!(call_api("amd_available", Some(""), None), "true");
+    assert_eq!(call_api("amd_count", None, None), "300");
+    // ${regex ${amd_info()}|available => 0} must be false while channels are free.
+    assert!(!info.contains("available => 0\n"));
+    assert!(w.reserved.lock().unwrap().iter().any(|r| r.ends_with("/AMD::EVENT")));
+    assert_eq!(w.live_xml.load(Ordering::SeqCst), 0, "config XML freed");
+}
+
+#[test]
+fn reload_rereads_config_and_logs_bad_values() {
+    let _h = host();
+    let bad = r#"<configuration name="amd.conf"><settings>
+        <param name="max_channels" value="many"/>
+        <param name="silent_initial" value="soon"/>
+        <param name="noise_max_count" value="9"/>
+        <param name="colour" value="blue"/>
+    </settings></configuration>"#;
+    world().logs.lock().unwrap().clear();
+    reload(bad);
+    let logs: Vec<String> = world().logs.lock().unwrap().iter().map(|l| l.text.clone()).collect();
+    for (k, v) in [("max_channels", "many"), ("silent_initial", "soon"), ("colour", "blue")] {
+        assert!(logs.iter().any(|l| l.contains(k) && l.contains(v)), "no log for {k}={v}: {logs:?}");
+    }
+    assert_eq!(call_api("amd_count", None, None), "1000", "default kept");
+    reload(r#"<configuration name="amd.conf"><settings><param name="max_channels" value="2"/></settings></configuration>"#);
+    assert_eq!(call_api("amd_count", None, None), "2");
+
+    // With every slot taken, amd_available says false and amd_info shows available => 0.
+    let a = Session::new(&uuid("full-a"), mono(silence(8000, 100), 8000));
+    let b = Session::new(&uuid("full-b"), mono(silence(8000, 100), 8000));
+    let c = Session::new(&uuid("full-c"), mono(silence(8000, 100), 8000));
+    for s in [&a, &b, &c] {
+        s.execute("voice_start", None);
+    }
+    assert_eq!(call_api("amd_available", None, None), "false");
+    assert!(call_api("amd_info", None, None).contains("available => 0\n"));
+    assert_eq!(c.bug_count(), 0, "no slot, no detection");
+    assert!(logs_for(&c.uuid).iter().any(|l| l.contains("no AMD channel free")));
+    a.execute("voice_stop", None);
+    assert_eq!(call_api("amd_available", None, None), "true");
+    b.destroy();
+    a.destroy();
+    c.destroy();
+    assert_eq!(allocated(), 0);
+    reload(TEST_CONFIG);
+    no_panics_unless_stub();
+}
+
+fn no_panics_unless_stub() {
+    if detector_ready() {
+        no_panics();
+    }
+}
+
+#[test]
+fn voice_stop_and_waitforresult_without_voice_start() {
+    let _h = host();
+    let s = Session::new(&uuid("none"), mono(silence(8000, 100), 8000));
+    let plan = dialplan(&[(
+        "x",
+        &[("voice_stop", ""), ("waitforresult", "ivr/ivr-one_moment_please.wav"), ("waitforresult", ""), ("voice_stop", "")],
+    )]);
+    let t = Instant::now();
+    run_call(&s, &plan, "x");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert_eq!(s.read_ms.load(Ordering::SeqCst), 0, "returned at once");
+    assert!(s.played.lock().unwrap().is_empty());
+    assert!(s.var("amd_status").is_none());
+    assert_eq!(allocated(), 0);
+}
+
+#[test]
+fn garbage_in_voice_start_data_is_logged_and_detection_still_runs() {
+    let _h = host();
+    let s = Session::new(&uuid("garbage"), mono(silence(8000, 100), 8000));
+    let data = "silent_threshold=abc,,=,foo,total_analysis_time=99999999, noise_max_count=3,colour=blue,\u{7f}\u{1}=x ;;; debug=maybe";
+    s.execute("voice_start", Some(data));
+    assert_eq!(s.bug_count(), 1, "detection runs with the good values");
+    assert_eq!(allocated(), 1);
+    let logs = logs_for(&s.uuid);
+    for needle in ["silent_threshold", "abc", "foo", "total_analysis_time", "99999999", "colour", "debug"] {
+        assert!(logs.iter().any(|l| l.contains(needle)), "no warning mentioning {needle}: {logs:?}");
+    }
+    s.execute("voice_stop", None);
+    assert_eq!(s.bug_count(), 0);
+    assert_eq!(allocated(), 0);
+    s.destroy();
+}
+
+#[test]
+fn voice_start_twice_keeps_one_detection() {
+    let _h = host();
+    let s = Session::new(&uuid("twice"), mono(silence(8000, 100), 8000));
+    s.execute("voice_start", None);
+    s.execute("voice_start", Some("debug=1"));
+    assert_eq!(s.bug_count(), 1);
+    assert_eq!(allocated(), 1);
+    assert!(logs_for(&s.uuid).iter().any(|l| l.contains("already running")));
+    s.execute("voice_stop", None);
+    s.execute("voice_stop", None);
+    assert_eq!(allocated(), 0);
+    assert_eq!(s.bug_adds.load(Ordering::SeqCst), 1);
+    assert_eq!(s.bug_closes.load(Ordering::SeqCst), 1);
+    s.destroy();
+}
+
+#[test]
+fn hangup_before_a_decision_frees_the_slot_and_logs_it() {
+    let _h = host();
+    let s = Session::new(&uuid("hangup"), mono(silence(8000, 100), 8000));
+    s.execute("voice_start", None);
+    assert_eq!(allocated(), 1);
+    s.destroy();
+    assert_eq!(allocated(), 0);
+    assert_eq!(s.bug_closes.load(Ordering::SeqCst), 1);
+    assert!(s.var("amd_status").is_none(), "no result without a decision");
+    assert!(logs_for(&s.uuid).iter().any(|l| l.contains("hangup before a decision")), "{:?}", logs_for(&s.uuid));
+}
+
+#[test]
+fn waitforresult_returns_on_hangup() {
+    let _h = host();
+    let s = Session::new(&uuid("wait-hangup"), mono(silence(8000, 60_000), 8000));
+    s.pace_us.store(2000, Ordering::SeqCst);
+    // Long analysis time so that only the hangup can end the wait.
+    let plan = dialplan(&[(
+        "x",
+        &[("voice_start", "total_analysis_time=60000,silent_initial=60000"), ("waitforresult", "ivr/ivr-one_moment_please.wav")],
+    )]);
+    let s2 = s.clone();
+    let far_end = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        s2.hangup();
+    });
+    let t = Instant::now();
+    run_call(&s, &plan, "x");
+    far_end.join().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert!(s.var("amd_status").is_none());
+    assert_eq!(allocated(), 0);
+    assert_eq!(s.bug_count(), 0);
+}
+
+#[test]
+fn page_test_dialplan_machine() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("machine"), mono(machine(8000), 8000));
+    s.channel.answered.store(false, Ordering::SeqCst);
+    run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+    check_decided(&s, "machine");
+    let played = s.played.lock().unwrap().clone();
+    assert_eq!(played.first().map(String::as_str), Some("ivr/ivr-one_moment_please.wav"));
+    assert!(played.contains(&"ivr/ivr-welcome_to_freeswitch.wav".to_string()), "{played:?}");
+    let evs = events_for(&s.uuid);
+    assert!(evs.iter().any(|e| e.header("Action") == Some("Start Talking")));
+    assert!(logs_for(&s.uuid).iter().any(|l| l.contains("AMD result machine")), "debug logs the decision");
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+#[test]
+fn page_test_dialplan_person() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("person"), mono(person(8000), 8000));
+    s.channel.answered.store(false, Ordering::SeqCst);
+    run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+    check_decided(&s, "person");
+    assert!(s.played.lock().unwrap().contains(&"misc/if_you_are_this_person.wav".to_string()));
+    let evs = events_for(&s.uuid);
+    assert!(evs.iter().any(|e| e.header("Action") == Some("Start Talking")));
+    assert!(evs.iter().any(|e| e.header("Action") == Some("Stop Talking")));
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+#[test]
+fn silence_is_a_silent_initial_person() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("silence"), mono(silence(8000, 20_000), 8000));
+    run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+    check_decided(&s, "person");
+    assert_eq!(s.var("amd_result").as_deref(), Some("silent-initial"));
+    assert_eq!(allocated(), 0);
+}
+
+/// The page's first example: no waitforresult; the action lands while playback runs.
+#[test]
+fn action_runs_while_the_dialplan_has_moved_on() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("moved-on"), mono(machine(8000), 8000));
+    let welcome = "/usr/local/freeswitch/sounds/en/us/callie/ivr/8000/ivr-welcome_to_freeswitch.wav";
+    let plan = with_found(
+        "amd_example",
+        &[
+            ("set", "media_bug_answer_req=true"),
+            ("set", "amd_execute_on_machine=transfer machine_found XML default"),
+            ("set", "execute_on_machine_app=log"),
+            ("set", "execute_on_machine_arg=CRIT machine via execute_on_machine_app"),
+            ("voice_start", ""),
+            ("playback", "silence_stream://100,1000"),
+            ("sleep", "20000"),
+            ("playback", welcome),
+            ("hangup", ""),
+        ],
+    );
+    run_call(&s, &plan, "amd_example");
+    assert_eq!(s.var("amd_status").as_deref(), Some("machine"));
+    let ex = s.executed.lock().unwrap().clone();
+    let session_thread = s.session_thread.lock().unwrap().unwrap();
+    let t = ex.iter().position(|e| e.app == "transfer").expect("transferred");
+    assert!(ex.iter().any(|e| e.app == "log" && e.arg.as_deref() == Some("CRIT machine via execute_on_machine_app")));
+    assert!(ex.iter().all(|e| e.thread == session_thread));
+    // The transfer interrupted the 20 s sleep: far less audio than that went by.
+    assert!(s.read_ms.load(Ordering::SeqCst) < 15_000, "{}", s.read_ms.load(Ordering::SeqCst));
+    assert!(ex[t..].iter().any(|e| e.app == "playback" && e.arg.as_deref() == Some("ivr/ivr-welcome_to_freeswitch.wav")));
+    assert_eq!(allocated(), 0);
+}
+
+/// Frames read by a separate media thread (as in a bridge): actions still run in the session's.
+#[test]
+fn media_thread_reads_session_thread_acts() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("media-thread"), mono(machine(8000), 8000));
+    s.media_thread.store(true, Ordering::SeqCst);
+    let plan = with_found(
+        "x",
+        &[("set", "amd_execute_on_machine=transfer machine_found XML default"), ("voice_start", ""), ("sleep", "20000")],
+    );
+    let s2 = s.clone();
+    let media = std::thread::spawn(move || {
+        let me = std::thread::current().id();
+        while !s2.channel.hungup.load(Ordering::SeqCst) {
+            s2.read_frame();
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        me
+    });
+    run_call(&s, &plan, "x");
+    let media_id = media.join().unwrap();
+    check_decided(&s, "machine");
+    assert!(s.executed.lock().unwrap().iter().all(|e| e.thread != media_id));
+}
+
+#[test]
+fn every_rate_and_channel_layout() {
+    let _h = host();
+    needs_detector!();
+    for (rate, channels) in [(8000, 1), (16000, 1), (48000, 1), (48000, 2), (32000, 1), (44100, 1), (22050, 1)] {
+        for (want, sig) in [("machine", machine(rate)), ("person", person(rate))] {
+            let s = Session::new(&uuid(&format!("rate{rate}x{channels}")), Audio {
+                samples: interleave(&sig, channels),
+                rate,
+                channels,
+            });
+            run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+            assert_eq!(s.var("amd_status").as_deref(), Some(want), "{rate} Hz x{channels}: {:?}", s.var("amd_result"));
+            check_decided(&s, want);
+        }
+    }
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+#[test]
+fn answer_req_defers_detection_to_answer() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("answer-req"), mono(silence(8000, 30_000), 8000));
+    s.channel.answered.store(false, Ordering::SeqCst);
+    let plan = with_found(
+        "x",
+        &[
+            ("set", "media_bug_answer_req=true"),
+            ("set", "amd_execute_on_person=transfer person_found XML default"),
+            ("voice_start", ""),
+            ("sleep", "3000"),
+            ("answer", ""),
+            ("waitforresult", ""),
+        ],
+    );
+    run_call(&s, &plan, "x");
+    check_decided(&s, "person");
+    let ms: u64 = s.var("amd_result_ms").unwrap().parse().unwrap();
+    // Timed from answer: silent_initial (4500 ms) of silence after answer, not after voice_start.
+    assert!((4000..=5000).contains(&ms), "{ms}");
+    assert!(s.read_ms.load(Ordering::SeqCst) >= 3000 + 4000);
+}
+
+/// What the detector itself decides on `samples` fed in 20 ms frames (then silence).
+fn direct_decision(samples: &[i16], rate: u32) -> Option<mod_rust_amd::Decision> {
+    let params = mod_rust_amd::Params { debug: true, ..Default::default() };
+    let mut d = mod_rust_amd::Detector::new(&params, rate).unwrap();
+    let frame = rate as usize / 50;
+    let mut padded = samples.to_vec();
+    padded.resize(samples.len() + rate as usize * 10, 0);
+    for chunk in padded.chunks(frame) {
+        let mut padded_chunk = chunk.to_vec();
+        padded_chunk.resize(frame, 0);
+        d.push(&padded_chunk, &mut |_| {});
+        if d.decision().is_some() {
+            break;
+        }
+    }
+    d.decision()
+}
+
+/// Every WAV fixture through the module: it reports exactly what the detector decides on the
+/// same audio, and the clear cases come out as labelled.
+#[test]
+fn fixtures_through_the_module_match_the_detector() {
+    let _h = host();
+    needs_detector!();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let labels = std::fs::read_to_string(dir.join("labels.csv")).expect("tests/data/labels.csv");
+    let mut checked = 0;
+    for line in labels.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let (file, expected) = (cols[0], cols[2]);
+        let (samples, rate, channels) = audio::read_wav(&dir.join(file)).unwrap();
+        assert_eq!(channels, 1, "{file}");
+        let want = direct_decision(&samples, rate).unwrap_or_else(|| panic!("{file}: the detector never decided"));
+        let s = Session::new(&uuid(file.trim_end_matches(".wav")), mono(samples, rate));
+        run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+        assert_eq!(s.var("amd_status").as_deref(), Some(want.status.as_str()), "{file}");
+        assert_eq!(s.var("amd_result").as_deref(), Some(want.cause.as_str()), "{file}");
+        assert_eq!(s.var("amd_result_ms"), Some(want.at_ms.to_string()), "{file}");
+        check_decided(&s, want.status.as_str());
+        if ["human_hello.wav", "machine_beep.wav", "silence.wav", "ulaw_hello.wav"].contains(&file) {
+            assert_eq!(want.status.as_str(), expected, "{file}: {}", want.cause);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+/// The 200-call soak: every call starts detection; a third are hung up at random moments by the
+/// far end; all slots come back.
+#[test]
+fn two_hundred_channels_with_random_hangups() {
+    let _h = host();
+    let n = 200;
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut sessions = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..n {
+        let rate = [8000, 16000, 48000][i % 3];
+        let sig = match i % 4 {
+            0 => machine(rate),
+            1 => person(rate),
+            2 => silence(rate, 8000),
+            _ => audio::speech(rate, &[(100, 3000)], 2000, 6000.0),
+        };
+        let s = Session::new(&uuid("soak"), mono(sig, rate));
+        s.pace_us.store(300 + next() % 400, Ordering::SeqCst);
+        let plan = with_found(
+            "x",
+            &[
+                ("set", "amd_execute_on_machine=transfer machine_found XML default"),
+                ("set", "amd_execute_on_person=transfer person_found XML default"),
+                ("set", "amd_execute_on_unsure=transfer amd_unsure XML default"),
+                ("voice_start", ""),
+                (if i % 2 == 0 { "waitforresult" } else { "sleep" }, if i % 2 == 0 { "ivr/ivr-one_moment_please.wav" } else { "6000" }),
+                ("hangup", ""),
+            ],
+        );
+        let s2 = s.clone();
+        threads.push(std::thread::spawn(move || s2.run_dialplan(&plan, "x")));
+        sessions.push(s);
+    }
+    // The far ends: a third hang up at a random moment.
+    let victims: Vec<_> = sessions.iter().filter(|_| next() % 3 == 0).cloned().collect();
+    let delays: Vec<u64> = victims.iter().map(|_| next() % 300).collect();
+    let far_end = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        let mut order: Vec<usize> = (0..victims.len()).collect();
+        order.sort_by_key(|&i| delays[i]);
+        for i in order {
+            let wait = Duration::from_millis(delays[i]).saturating_sub(t0.elapsed());
+            std::thread::sleep(wait);
+            victims[i].hangup();
+        }
+    });
+    let mut peak = 0;
+    while threads.iter().any(|t| !t.is_finished()) {
+        peak = peak.max(allocated());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for t in threads {
+        t.join().expect("a session thread panicked");
+    }
+    far_end.join().unwrap();
+    assert!(peak > 0 || !detector_ready(), "detections overlapped");
+    assert_eq!(allocated(), 0, "every slot back");
+    assert_eq!(call_api("amd_info", None, None), "AMD channels available => 300\nAMD channels allocated => 0\n");
+    for s in &sessions {
+        assert_eq!(s.bug_count(), 0);
+        assert_eq!(s.bug_adds.load(Ordering::SeqCst), 1, "{}", s.uuid);
+        assert_eq!(s.bug_closes.load(Ordering::SeqCst), 1, "{}", s.uuid);
+        if detector_ready() {
+            if let Some(st) = s.var("amd_status") {
+                let dest = s.transfers.lock().unwrap().clone();
+                let want = format!("{}_found XML default", st);
+                assert!(st == "unsure" || dest.contains(&want), "{st}: {dest:?}");
+            }
+        }
+    }
+    assert_eq!(world().live_events.load(Ordering::SeqCst), 0, "no event leaked");
+    assert_eq!(world().locks_held.load(Ordering::SeqCst), 0);
+    no_panics_unless_stub();
+}
+
+/// Unload with calls still running: their bugs are detached and their slots freed.
+#[test]
+fn shutdown_detaches_running_detections() {
+    let _h = host();
+    let a = Session::new(&uuid("unload-a"), mono(silence(8000, 100), 8000));
+    let b = Session::new(&uuid("unload-b"), mono(silence(8000, 100), 8000));
+    a.execute("voice_start", None);
+    b.execute("voice_start", None);
+    assert_eq!(allocated(), 2);
+    reload(TEST_CONFIG);
+    assert_eq!(allocated(), 0);
+    assert_eq!(a.bug_count() + b.bug_count(), 0);
+    assert_eq!(world().locks_held.load(Ordering::SeqCst), 0, "located sessions unlocked");
+    a.destroy();
+    b.destroy();
+    assert_eq!(a.bug_closes.load(Ordering::SeqCst), 1);
+}
+
+/// FreeSWITCH never does this, but a NULL from the core must not crash the module.
+#[test]
+fn null_pointers_are_refused_not_followed() {
+    let _h = host();
+    let apps = world().apps.lock().unwrap().clone();
+    for name in ["voice_start", "voice_stop", "waitforresult"] {
+        let f = apps[name].unwrap();
+        // SAFETY: the module checks its pointers.
+        unsafe { f(std::ptr::null_mut(), std::ptr::null()) };
+    }
+    let f = world().apis.lock().unwrap()["amd_info"].unwrap();
+    // SAFETY: as above.
+    let st = unsafe { f(std::ptr::null(), std::ptr::null_mut(), std::ptr::null_mut()) };
+    assert_eq!(st, ffi::SWITCH_STATUS_FALSE);
+    let logs = world().logs.lock().unwrap();
+    assert!(logs.iter().any(|l| l.text.contains("voice_start called without a session")));
+    assert!(logs.iter().any(|l| l.text.contains("amd_info called without an output stream")));
+    drop(logs);
+    // NULL arguments are empty arguments.
+    let s = Session::new(&uuid("null-data"), mono(silence(8000, 100), 8000));
+    let f = apps["voice_start"].unwrap();
+    // SAFETY: a live session and a NULL data pointer, as the core passes for an app without data.
+    unsafe { f(s.ptr(), std::ptr::null()) };
+    assert_eq!(s.bug_count(), 1);
+    s.destroy();
+    assert_eq!(allocated(), 0);
+}
