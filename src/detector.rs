@@ -44,6 +44,9 @@ const TALKER_SMOOTHING: f32 = 0.05;
 /// or traffic behind a caller does not: talk has to swing this much within MODULATION_BLOCKS.
 const MODULATION_BLOCKS: usize = 40;
 const MIN_MODULATION_DB: f32 = 14.0;
+/// Talk that swings this much is a voice close to the phone even when quieter than the talker
+/// was at first (a recorded greeting's later, softer phrases).
+const STRONG_MODULATION_DB: f32 = 30.0;
 /// Blocks of talk the talker level is learnt from.
 const TALKER_LEARN_BLOCKS: u32 = 30;
 /// Blocks a talker may stay under the foreground line and still count as talking.
@@ -248,6 +251,7 @@ impl State {
         self.envelope_pos = (self.envelope_pos + 1) % MODULATION_BLOCKS;
         let (lo, hi) = self.envelope_history.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         let modulated = hi - lo >= MIN_MODULATION_DB;
+        let strongly_modulated = hi - lo >= STRONG_MODULATION_DB;
         let drop = self.params.foreground_drop_db as f32;
         if drop == 0.0 {
             return true;
@@ -255,7 +259,7 @@ impl State {
         let sound_now = self.sounding;
         match self.talker_db.as_mut() {
             Some(talker) => {
-                let foreground = self.envelope_db >= *talker - drop && modulated;
+                let foreground = modulated && (self.envelope_db >= *talker - drop || strongly_modulated);
                 if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
                     // The talker's typical level while talking, not its loudest syllable. Learnt
                     // from the first words only: later on, a background that AGC pumps up would

@@ -71,7 +71,7 @@ impl Default for Params {
             total_analysis_time: 6000,
             debug: false,
             noise_floor_margin_db: 8,
-            foreground_drop_db: 6,
+            foreground_drop_db: 7,
             detect_beep: true,
         }
     }
