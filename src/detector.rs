@@ -47,6 +47,9 @@ const MIN_MODULATION_DB: f32 = 14.0;
 /// Talk that swings this much is a voice close to the phone even when quieter than the talker
 /// was at first (a recorded greeting's later, softer phrases).
 const STRONG_MODULATION_DB: f32 = 30.0;
+/// ... but only down to this many times foreground_drop_db under it: comfort noise switching on
+/// and off swings as much, far below any talker.
+const STRONG_MODULATION_REACH: f32 = 2.0;
 /// Blocks of talk the talker level is learnt from.
 const TALKER_LEARN_BLOCKS: u32 = 30;
 /// Blocks a talker may stay under the foreground line and still count as talking.
@@ -259,7 +262,8 @@ impl State {
         let sound_now = self.sounding;
         match self.talker_db.as_mut() {
             Some(talker) => {
-                let foreground = modulated && (self.envelope_db >= *talker - drop || strongly_modulated);
+                let below = *talker - self.envelope_db;
+                let foreground = modulated && (below <= drop || (strongly_modulated && below <= STRONG_MODULATION_REACH * drop));
                 if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
                     // The talker's typical level while talking, not its loudest syllable. Learnt
                     // from the first words only: later on, a background that AGC pumps up would
