@@ -9,6 +9,7 @@ use crate::decision::{Cause, Decision, Event, Status};
 use crate::frontend::{BlockStats, FrontEnd, BLOCK_MS, HISTORY};
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
+use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
 
@@ -41,8 +42,8 @@ const ENVELOPE_SMOOTHING: f32 = 0.3;
 /// Share of the gap the talker level closes per block of talk (about half a second of talk).
 const TALKER_SMOOTHING: f32 = 0.05;
 /// One talker rises and falls by syllables and words; the steadier mix of several voices, a TV
-/// or traffic behind a caller does not: talk has to swing this much within MODULATION_BLOCKS.
-const MODULATION_BLOCKS: usize = 40;
+/// or traffic behind a caller does not: talk has to swing this much within about 400 ms.
+const MODULATION_PART_BLOCKS: u32 = 9;
 const MIN_MODULATION_DB: f32 = 14.0;
 /// Talk that swings this much is a voice close to the phone even when quieter than the talker
 /// was at first (a recorded greeting's later, softer phrases).
@@ -92,9 +93,8 @@ struct State {
     talker_db: Option<f32>,
     foreground_hang: u32,
     talker_blocks: u32,
-    /// The talk envelope over the last MODULATION_BLOCKS blocks.
-    envelope_history: [f32; MODULATION_BLOCKS],
-    envelope_pos: usize,
+    /// How far the talk envelope swung lately.
+    envelope_swing: Swing,
     prev_db: f32,
     prev_rho1: f32,
     prev_rho2: f32,
@@ -129,8 +129,7 @@ impl Detector {
                 talker_db: None,
                 foreground_hang: 0,
                 talker_blocks: 0,
-                envelope_history: [0.0; MODULATION_BLOCKS],
-                envelope_pos: 0,
+                envelope_swing: Swing::new(MODULATION_PART_BLOCKS),
                 prev_db: 0.0,
                 prev_rho1: 0.0,
                 prev_rho2: 0.0,
@@ -250,11 +249,9 @@ impl State {
         let [a, b, c] = self.recent_levels;
         let median = a.max(b).min(a.min(b).max(c));
         self.envelope_db += (level_db(median) - self.envelope_db) * ENVELOPE_SMOOTHING;
-        self.envelope_history[self.envelope_pos] = self.envelope_db;
-        self.envelope_pos = (self.envelope_pos + 1) % MODULATION_BLOCKS;
-        let (lo, hi) = self.envelope_history.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        let modulated = hi - lo >= MIN_MODULATION_DB;
-        let strongly_modulated = hi - lo >= STRONG_MODULATION_DB;
+        let swing = self.envelope_swing.update(self.envelope_db);
+        let modulated = swing >= MIN_MODULATION_DB;
+        let strongly_modulated = swing >= STRONG_MODULATION_DB;
         let drop = self.params.foreground_drop_db as f32;
         if drop == 0.0 {
             return true;

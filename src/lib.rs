@@ -11,6 +11,7 @@ mod fft;
 mod frontend;
 mod noise_floor;
 pub mod params;
+mod swing;
 mod talk;
 mod tone;
 pub mod wav;
