@@ -1,0 +1,758 @@
+//! Live tests: mod_rust_amd inside a real FreeSWITCH.
+//!
+//! Each test starts its own FreeSWITCH (loopback endpoint only, event socket on 127.0.0.1 at a
+//! free port, everything in a fresh temp dir) with the libmod_rust_amd.so cargo just built, makes
+//! loopback calls whose far end plays a WAV and whose near end runs a mod_com_amd-style
+//! dialplan, and checks what the module did: channel variables, the executed amd_execute_on_*
+//! action, AMD::EVENT events, amd_info slots. Live results are compared with the offline
+//! analyzer (`mod_rust_amd::analyze`) on the same file and the same amd.conf.xml.
+//!
+//! Where no FreeSWITCH is installed (`pkg-config freeswitch` fails or its bin/freeswitch is
+//! missing), every test here prints why and passes.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mod_rust_amd::analyze::analyze;
+use mod_rust_amd::module::config::ModuleConfig;
+use mod_rust_amd::params::Params;
+use mod_rust_amd::{wav, Decision};
+
+const PASSWORD: &str = "LiveAmdTest";
+/// The far end stays on the line this long (silence) after its WAV, so the near end always
+/// decides before the hangup; the offline analysis appends the same silence.
+const FAR_TAIL_MS: u32 = 3000;
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding FreeSWITCH.
+
+struct Sdk {
+    bin: PathBuf,
+    modules: PathBuf,
+}
+
+fn pkg_config_var(var: &str) -> Option<String> {
+    let out = Command::new("pkg-config").arg(format!("--variable={var}")).arg("freeswitch").output().ok()?;
+    let v = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !v.is_empty()).then_some(v)
+}
+
+fn find_sdk() -> Result<Sdk, String> {
+    let exists = Command::new("pkg-config").args(["--exists", "freeswitch"]).status();
+    if !matches!(exists, Ok(s) if s.success()) {
+        return Err("no FreeSWITCH SDK (pkg-config freeswitch)".into());
+    }
+    let prefix = pkg_config_var("prefix").ok_or("pkg-config freeswitch has no prefix")?;
+    let bin = Path::new(&prefix).join("bin/freeswitch");
+    if !bin.is_file() {
+        return Err(format!("no FreeSWITCH binary at {}", bin.display()));
+    }
+    let modules = pkg_config_var("modulesdir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&prefix).join("lib/freeswitch/mod"));
+    if !modules.join("mod_loopback.so").is_file() {
+        return Err(format!("no mod_loopback.so in {}", modules.display()));
+    }
+    Ok(Sdk { bin, modules })
+}
+
+/// The installed FreeSWITCH, or None after printing why the test is skipped.
+fn sdk(test: &str) -> Option<Sdk> {
+    match find_sdk() {
+        Ok(s) => Some(s),
+        Err(why) => {
+            // Straight to stderr, past the test harness's capture, so it shows in every run.
+            let _ = writeln!(std::io::stderr(), "live tests skipped: {why} [{test}]");
+            None
+        }
+    }
+}
+
+macro_rules! sdk_or_skip {
+    ($name:expr) => {
+        match sdk($name) {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
+
+/// The module cargo built with this test: target/<profile>/deps/libmod_rust_amd.so next to the
+/// test executable, or target/<profile>/libmod_rust_amd.so: the newer of the two.
+fn built_module() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let candidates = [deps.join("libmod_rust_amd.so"), deps.parent().unwrap().join("libmod_rust_amd.so")];
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
+        .max()
+        .map(|(_, p)| p)
+        .expect("libmod_rust_amd.so built next to the test executable")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event socket.
+
+struct Esl {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+type Headers = HashMap<String, String>;
+
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_headers(text: &str, decode: bool) -> Headers {
+    text.lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), if decode { url_decode(v) } else { v.to_string() }))
+        .collect()
+}
+
+impl Esl {
+    fn connect(port: u16, timeout: Duration) -> std::io::Result<Esl> {
+        let stream = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(timeout))?;
+        let mut esl = Esl { reader: BufReader::new(stream.try_clone()?), writer: stream };
+        let (h, _) = esl.read_msg()?;
+        if h.get("Content-Type").map(String::as_str) != Some("auth/request") {
+            return Err(std::io::Error::other(format!("no auth/request from the event socket: {h:?}")));
+        }
+        let reply = esl.command(&format!("auth {PASSWORD}"))?;
+        if !reply.starts_with("+OK") {
+            return Err(std::io::Error::other(format!("event socket auth failed: {reply}")));
+        }
+        Ok(esl)
+    }
+
+    /// One message: headers, then Content-Length bytes of body.
+    fn read_msg(&mut self) -> std::io::Result<(Headers, String)> {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "event socket closed"));
+            }
+            if line.trim_end().is_empty() {
+                if head.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            head.push_str(&line);
+        }
+        let h = parse_headers(&head, false);
+        let mut body = String::new();
+        if let Some(n) = h.get("Content-Length").and_then(|n| n.trim().parse::<usize>().ok()) {
+            let mut buf = vec![0; n];
+            self.reader.read_exact(&mut buf)?;
+            body = String::from_utf8_lossy(&buf).into_owned();
+        }
+        Ok((h, body))
+    }
+
+    /// Sends a command and returns its Reply-Text.
+    fn command(&mut self, cmd: &str) -> std::io::Result<String> {
+        self.writer.write_all(format!("{cmd}\n\n").as_bytes())?;
+        loop {
+            let (h, _) = self.read_msg()?;
+            if h.get("Content-Type").map(String::as_str) == Some("command/reply") {
+                return Ok(h.get("Reply-Text").cloned().unwrap_or_default());
+            }
+        }
+    }
+
+    fn api(&mut self, cmd: &str) -> std::io::Result<String> {
+        self.writer.write_all(format!("api {cmd}\n\n").as_bytes())?;
+        loop {
+            let (h, body) = self.read_msg()?;
+            if h.get("Content-Type").map(String::as_str) == Some("api/response") {
+                return Ok(body);
+            }
+        }
+    }
+}
+
+/// CUSTOM AMD::EVENT events, collected by a thread on their own event-socket connection.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<Headers>>>);
+
+impl Events {
+    fn for_uuid(&self, uuid: &str) -> Vec<Headers> {
+        let all = self.0.lock().unwrap();
+        all.iter().filter(|e| e.get("Unique-ID").map(String::as_str) == Some(uuid)).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Headers> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A FreeSWITCH of our own.
+
+static INSTANCE: AtomicUsize = AtomicUsize::new(0);
+
+struct Options {
+    /// The loopback endpoint's codec (its default is L16 at 8 kHz).
+    loopback_codec: &'static str,
+    /// amd.conf.xml params to change from the project's file.
+    amd_overrides: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { loopback_codec: "L16@8000h", amd_overrides: vec![("debug", "true")] }
+    }
+}
+
+struct Fs {
+    child: Option<Child>,
+    root: PathBuf,
+    port: u16,
+    name: String,
+    /// The amd.conf.xml the module was given.
+    amd_conf: String,
+    /// The loopback endpoint's sample rate.
+    rate: u32,
+    events: Events,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The project's amd.conf.xml with some params' values replaced.
+fn amd_conf_text(overrides: &[(&str, &str)]) -> String {
+    let path = crate_dir().join("conf/autoload_configs/amd.conf.xml");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (k, v) in overrides {
+        let start = format!("<param name=\"{k}\" value=\"");
+        let at = text.find(&start).unwrap_or_else(|| panic!("amd.conf.xml has no param {k}"));
+        let from = at + start.len();
+        let to = from + text[from..].find('"').unwrap();
+        text.replace_range(from..to, v);
+    }
+    text
+}
+
+/// The detector's params from an amd.conf.xml text, read the way the module reads them.
+fn params_of(amd_conf: &str) -> Params {
+    let (cfg, problems) = ModuleConfig::from_xml(amd_conf);
+    assert!(problems.is_empty(), "amd.conf.xml problems: {problems:?}");
+    cfg.params
+}
+
+/// A short 8 kHz 16-bit mono WAV of a tone (for the prompts the page's dialplan plays).
+fn write_tone_wav(path: &Path, ms: u32, hz: f32) {
+    let n = 8 * ms as usize;
+    let mut data = Vec::with_capacity(n * 2);
+    for i in 0..n {
+        let v = (2000.0 * (2.0 * std::f32::consts::PI * hz * i as f32 / 8000.0).sin()) as i16;
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut f = Vec::new();
+    f.extend_from_slice(b"RIFF");
+    f.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    f.extend_from_slice(b"WAVEfmt ");
+    f.extend_from_slice(&16u32.to_le_bytes());
+    f.extend_from_slice(&1u16.to_le_bytes());
+    f.extend_from_slice(&1u16.to_le_bytes());
+    f.extend_from_slice(&8000u32.to_le_bytes());
+    f.extend_from_slice(&16000u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&16u16.to_le_bytes());
+    f.extend_from_slice(b"data");
+    f.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    f.extend_from_slice(&data);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, f).unwrap();
+}
+
+impl Fs {
+    fn start(sdk: &Sdk, name: &str, opts: Options) -> Fs {
+        let n = INSTANCE.fetch_add(1, Ordering::SeqCst);
+        let root = std::env::temp_dir().join(format!("mod_rust_amd-live-{}-{n}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for d in ["conf", "log", "db", "run", "temp", "mod", "sounds", "rec"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        // Modules: FreeSWITCH's own (symlinked) and the mod_rust_amd.so cargo just built.
+        for entry in std::fs::read_dir(&sdk.modules).unwrap() {
+            let entry = entry.unwrap();
+            let file_name = entry.file_name();
+            if file_name.to_string_lossy().starts_with("mod_rust_amd.") {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), root.join("mod").join(&file_name)).unwrap();
+        }
+        std::fs::copy(built_module(), root.join("mod/mod_rust_amd.so")).unwrap();
+        // Sounds for the page's amd_test dialplan (sound_prefix points here).
+        let sounds = root.join("sounds");
+        std::fs::copy(crate_dir().join("tests/data/machine_beep.wav"), sounds.join("Answering_Machine.wav")).unwrap();
+        write_tone_wav(&sounds.join("ivr/ivr-one_moment_please.wav"), 1500, 440.0);
+        write_tone_wav(&sounds.join("ivr/ivr-welcome_to_freeswitch.wav"), 300, 600.0);
+        write_tone_wav(&sounds.join("misc/if_you_are_this_person.wav"), 300, 700.0);
+        write_tone_wav(&sounds.join("misc/error.wav"), 300, 800.0);
+
+        let port = free_port();
+        let amd_conf = amd_conf_text(&opts.amd_overrides);
+        let template = std::fs::read_to_string(crate_dir().join("tests/live/freeswitch.xml.in")).unwrap();
+        let xml = template
+            .replace("@ESL_PORT@", &port.to_string())
+            .replace("@ESL_PASSWORD@", PASSWORD)
+            .replace("@LOOPBACK_CODEC@", opts.loopback_codec)
+            .replace("@SOUND_PREFIX@", &sounds.display().to_string())
+            .replace("@AMD_CONF@", &amd_conf)
+            .replace("@AMD_TEST_XML@", &crate_dir().join("dialplan/amd_test.xml").display().to_string());
+        std::fs::write(root.join("conf/freeswitch.xml"), xml).unwrap();
+
+        let out = std::fs::File::create(root.join("stdout.log")).unwrap();
+        let err = out.try_clone().unwrap();
+        let mut cmd = Command::new(&sdk.bin);
+        cmd.arg("-nonat").arg("-nc").arg("-nf");
+        for (flag, dir) in [("-conf", "conf"), ("-log", "log"), ("-db", "db"), ("-run", "run"), ("-temp", "temp"), ("-mod", "mod")] {
+            cmd.arg(flag).arg(root.join(dir));
+        }
+        cmd.arg("-sounds").arg(&sounds);
+        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", sdk.bin.display()));
+        let rate = opts.loopback_codec.trim_start_matches("L16@").trim_end_matches('h').parse().expect("L16@<rate>h");
+        let mut fs = Fs { child: Some(child), root, port, name: name.to_string(), amd_conf, rate, events: Events::default() };
+        fs.wait_ready(Duration::from_secs(30));
+        fs.listen_events();
+        fs
+    }
+
+    /// Where the near end records what it hears in a call tagged `tag`.
+    fn rec_file(&self, tag: &str) -> PathBuf {
+        self.root.join("rec").join(format!("{tag}.wav"))
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.root.join("log/freeswitch.log")
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read(self.log_path()).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
+
+    fn tail(&self, lines: usize) -> String {
+        let text = self.log_text();
+        let all: Vec<&str> = text.lines().collect();
+        let out = std::fs::read_to_string(self.root.join("stdout.log")).unwrap_or_default();
+        format!(
+            "---- {} (last {lines} lines of {}) ----\n{}\n---- stdout/stderr ----\n{}",
+            self.name,
+            self.log_path().display(),
+            all[all.len().saturating_sub(lines)..].join("\n"),
+            out.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.exited() {
+                panic!("FreeSWITCH exited at startup ({st})\n{}", self.tail(60));
+            }
+            if let Ok(mut esl) = Esl::connect(self.port, Duration::from_secs(5)) {
+                if let Ok(s) = esl.api("status") {
+                    if s.contains("is ready") {
+                        return;
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("FreeSWITCH's event socket on 127.0.0.1:{} not ready after {timeout:?}\n{}", self.port, self.tail(60));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn listen_events(&mut self) {
+        let mut esl = Esl::connect(self.port, Duration::from_secs(10)).expect("event socket");
+        let reply = esl.command("event plain CUSTOM AMD::EVENT").expect("event subscription");
+        assert!(reply.starts_with("+OK"), "event subscription: {reply}");
+        let _ = esl.writer.set_read_timeout(None);
+        let _ = esl.reader.get_ref().set_read_timeout(None);
+        let events = self.events.clone();
+        std::thread::spawn(move || {
+            while let Ok((h, body)) = esl.read_msg() {
+                if h.get("Content-Type").map(String::as_str) == Some("text/event-plain") {
+                    events.0.lock().unwrap().push(parse_headers(&body, true));
+                }
+            }
+        });
+    }
+
+    /// Runs an API command on a fresh event-socket connection.
+    fn api(&self, cmd: &str) -> String {
+        let mut esl = Esl::connect(self.port, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("event socket: {e}\n{}", self.tail(40)));
+        esl.api(cmd).unwrap_or_else(|e| panic!("api {cmd}: {e}\n{}", self.tail(40)))
+    }
+
+    /// amd_info's (available, allocated).
+    fn amd_info(&self) -> (usize, usize) {
+        let text = self.api("amd_info");
+        let num = |key: &str| -> usize {
+            text.lines()
+                .find_map(|l| l.split_once(&format!("{key} => ")).map(|(_, n)| n.trim().parse::<usize>()))
+                .unwrap_or_else(|| panic!("amd_info has no `{key} => N` line: {text:?}"))
+                .unwrap_or_else(|e| panic!("amd_info {key}: {e}: {text:?}"))
+        };
+        (num("available"), num("allocated"))
+    }
+
+    fn channel_count(&self) -> usize {
+        let text = self.api("show channels count");
+        text.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or(usize::MAX)
+    }
+
+    /// Waits until no channel is left.
+    fn wait_no_channels(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.channel_count() != 0 {
+            assert!(Instant::now() < deadline, "channels still up after {timeout:?}: {}\n{}", self.api("show channels"), self.tail(60));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The `AMDLIVE k=v ...` lines the test dialplan logs, as maps.
+    fn marks(&self) -> Vec<Headers> {
+        self.log_text()
+            .lines()
+            // The log app's own line (not the dialplan trace that echoes the unexpanded data).
+            .filter(|l| l.contains("[CRIT]"))
+            .filter_map(|l| l.split_once(" AMDLIVE ").map(|(_, rest)| rest))
+            .map(|rest| rest.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+            .collect()
+    }
+
+    /// Waits for an AMDLIVE line with this tag whose ext satisfies `ext_ok`.
+    fn wait_mark(&self, tag: &str, ext_ok: impl Fn(&str) -> bool, deadline: Instant) -> Option<Headers> {
+        loop {
+            let found = self.marks().into_iter().find(|m| {
+                m.get("tag").map(String::as_str) == Some(tag) && m.get("ext").map(|e| ext_ok(e)).unwrap_or(false)
+            });
+            if found.is_some() || Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops FreeSWITCH through the event socket and waits for it (killing it after `timeout`).
+    fn stop(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(st)) = child.try_wait() {
+            return Some(st);
+        }
+        if let Ok(mut esl) = Esl::connect(self.port, Duration::from_secs(2)) {
+            let _ = esl.writer.write_all(b"api fsctl shutdown\n\n");
+        }
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("[{}] FreeSWITCH (pid {}) did not stop within {timeout:?}: killing it", self.name, child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for Fs {
+    fn drop(&mut self) {
+        let failing = std::thread::panicking();
+        if failing {
+            eprintln!("{}", self.tail(80));
+        }
+        // Always gone at the end of the test, failed or not: exactly the child we started.
+        if let Some(mut child) = self.child.take() {
+            if failing {
+                let _ = child.kill();
+                let _ = child.wait();
+            } else {
+                self.child = Some(child);
+                self.stop(Duration::from_secs(15));
+            }
+        }
+        if failing {
+            eprintln!("[{}] FreeSWITCH files kept in {}", self.name, self.root.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls.
+
+fn uuid(fs: &Fs) -> String {
+    let u = fs.api("create_uuid").trim().to_string();
+    assert_eq!(u.len(), 36, "create_uuid: {u:?}");
+    u
+}
+
+/// Originates `{vars}loopback/<far>/live` with the near end running `<near>` in context live;
+/// returns once answered (or panics with the reason).
+fn originate(fs: &Fs, uuid: &str, vars: &[(&str, String)], far: &str, near: &str) {
+    let mut v = vec![format!("origination_uuid={uuid}")];
+    v.extend(vars.iter().map(|(k, val)| format!("{k}={val}")));
+    let cmd = format!("originate {{{}}}loopback/{far}/live {near} XML live", v.join(","));
+    let reply = fs.api(&cmd);
+    assert!(reply.starts_with("+OK"), "{cmd}: {reply}\n{}", fs.tail(40));
+}
+
+/// What the offline analyzer decides on `path` followed by FAR_TAIL_MS of silence.
+fn offline(path: &Path, params: &Params) -> Decision {
+    let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tail = (audio.sample_rate * FAR_TAIL_MS / 1000) as usize;
+    audio.samples.extend(std::iter::repeat(0).take(tail));
+    let out = analyze(&audio, params).unwrap();
+    out.decision.unwrap_or_else(|| panic!("offline: no decision on {}", path.display()))
+}
+
+struct Clip {
+    tag: String,
+    path: PathBuf,
+    /// labels.csv's expected_status, when checked.
+    label: Option<String>,
+}
+
+struct CallResult {
+    tag: String,
+    ext: String,
+    status: String,
+    result: String,
+    ms: u64,
+    /// The offline analyzer on the clip's file.
+    expected: Decision,
+    /// The file's rate differs from the call's: FreeSWITCH resampled it.
+    resampled: bool,
+    /// The offline analyzer on the near end's recording of what it heard.
+    heard: Decision,
+    label: Option<String>,
+    event: Option<Headers>,
+}
+
+/// Plays every clip to a near end running `amd_near`, all at once; returns each call's outcome.
+fn run_calls(fs: &Fs, clips: &[Clip]) -> Vec<CallResult> {
+    let params = params_of(&fs.amd_conf);
+    let started = Instant::now();
+    let uuids: Vec<String> = clips.iter().map(|_| uuid(fs)).collect();
+    std::thread::scope(|s| {
+        for (clip, u) in clips.iter().zip(&uuids) {
+            s.spawn(move || {
+                let vars = [
+                    ("amd_tag", clip.tag.clone()),
+                    ("rec_file", fs.rec_file(&clip.tag).display().to_string()),
+                    ("play_file", clip.path.display().to_string()),
+                    ("far_tail_ms", FAR_TAIL_MS.to_string()),
+                ];
+                originate(fs, u, &vars, "far_play", "amd_near");
+            });
+        }
+    });
+    let deadline = started + Duration::from_secs(45);
+    let mut marks = Vec::new();
+    for (clip, u) in clips.iter().zip(&uuids) {
+        let mark = fs
+            .wait_mark(&clip.tag, |_| true, deadline)
+            .unwrap_or_else(|| panic!("{}: no AMDLIVE line from the near end within 45 s\n{}", clip.tag, fs.tail(80)));
+        assert_eq!(mark.get("uuid"), Some(u), "{}: the line comes from the near end", clip.tag);
+        marks.push(mark);
+    }
+    // The recordings are complete once the channels are gone.
+    fs.wait_no_channels(Duration::from_secs(30));
+    let mut out = Vec::new();
+    for ((clip, u), mark) in clips.iter().zip(&uuids).zip(marks) {
+        let expected = offline(&clip.path, &params);
+        let heard = offline(&fs.rec_file(&clip.tag), &params);
+        let resampled = wav::read_file(&clip.path).unwrap().sample_rate != fs.rate;
+        let get = |k: &str| mark.get(k).cloned().unwrap_or_default();
+        let event = fs.events.for_uuid(u).into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Result"));
+        out.push(CallResult {
+            tag: clip.tag.clone(),
+            ext: get("ext"),
+            status: get("status"),
+            result: get("result"),
+            ms: get("ms").parse().unwrap_or(u64::MAX),
+            expected,
+            resampled,
+            heard,
+            label: clip.label.clone(),
+            event,
+        });
+    }
+    out
+}
+
+/// Every mismatch between the live calls and the offline analyzer (and the labels, if given).
+/// The live decision must equal the analyzer's on the near end's recording exactly (time within
+/// a frame or two), and on the clip's file too unless FreeSWITCH resampled it, in which case
+/// only the status must agree.
+fn check_calls(results: &[CallResult]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for r in results {
+        let (file, heard) = (&r.expected, &r.heard);
+        let want_ext = match file.status.as_str() {
+            "machine" => "machine_found",
+            "person" => "person_found",
+            _ => "amd_unsure",
+        };
+        eprintln!(
+            "{:<34} live {:>7} {:<18} {:>5} ms via {:<13} | heard {:>7} {:<18} {:>5} ms | file {:>7} {:<18} {:>5} ms{} | label {}",
+            r.tag,
+            r.status,
+            r.result,
+            r.ms,
+            r.ext,
+            heard.status.as_str(),
+            heard.cause.as_str(),
+            heard.at_ms,
+            file.status.as_str(),
+            file.cause.as_str(),
+            file.at_ms,
+            if r.resampled { " (resampled)" } else { "" },
+            r.label.as_deref().unwrap_or("-")
+        );
+        if r.status != heard.status.as_str() || r.result != heard.cause.as_str() {
+            problems.push(format!("{}: live {}/{} but offline on the recording {}/{}", r.tag, r.status, r.result, heard.status, heard.cause));
+        }
+        if r.ms.abs_diff(heard.at_ms) > 40 {
+            problems.push(format!("{}: decided at {} ms live, {} ms offline on the recording", r.tag, r.ms, heard.at_ms));
+        }
+        if r.status != file.status.as_str() || (!r.resampled && r.result != file.cause.as_str()) {
+            problems.push(format!("{}: live {}/{} but offline on the file {}/{}", r.tag, r.status, r.result, file.status, file.cause));
+        }
+        if !r.resampled && r.ms.abs_diff(file.at_ms) > 200 {
+            problems.push(format!("{}: decided at {} ms live, {} ms offline on the file", r.tag, r.ms, file.at_ms));
+        }
+        if let Some(label) = &r.label {
+            if &r.status != label {
+                problems.push(format!("{}: live status {} but labels.csv says {label}", r.tag, r.status));
+            }
+        }
+        if r.ext != want_ext {
+            problems.push(format!("{}: ran extension {} (want {want_ext})", r.tag, r.ext));
+        }
+        match &r.event {
+            None => problems.push(format!("{}: no AMD::EVENT Action=Result for the call", r.tag)),
+            Some(e) => {
+                let ev = |k: &str| e.get(k).map(String::as_str).unwrap_or("");
+                if ev("AMD-Status") != r.status || ev("AMD-Result") != r.result || ev("AMD-Result-MS") != r.ms.to_string() {
+                    problems.push(format!(
+                        "{}: Result event {:?}/{:?}/{:?} differs from the variables",
+                        r.tag,
+                        ev("AMD-Status"),
+                        ev("AMD-Result"),
+                        ev("AMD-Result-MS")
+                    ));
+                }
+                if ev("Event-Subclass") != "AMD::EVENT" || ev("Event-Name") != "CUSTOM" {
+                    problems.push(format!("{}: event {:?}/{:?}", r.tag, ev("Event-Name"), ev("Event-Subclass")));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// labels.csv rows: (file, truth, expected_status, sample_rate).
+fn read_labels(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| head.iter().zip(l.split(',')).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+#[test]
+fn load() {
+    let sdk = sdk_or_skip!("load");
+    let mut fs = Fs::start(&sdk, "load", Options::default());
+    assert_eq!(fs.api("module_exists mod_rust_amd").trim(), "true");
+    let (available, allocated) = fs.amd_info();
+    assert_eq!((available, allocated), (1000, 0), "amd_info: {}", fs.api("amd_info"));
+    assert_eq!(fs.api("amd_available").trim(), "true");
+    let count = fs.api("amd_count");
+    assert_eq!(count.trim().parse::<usize>().unwrap_or_else(|e| panic!("amd_count {count:?}: {e}")), 1000);
+    let log = fs.log_text();
+    assert!(log.contains("mod_rust_amd loaded: 1000 AMD channels"), "no load line in the log\n{}", fs.tail(60));
+    for app in ["voice_start", "voice_stop", "waitforresult"] {
+        let show = fs.api("show application");
+        assert!(show.lines().any(|l| l.starts_with(&format!("{app},"))), "{app} not registered:\n{show}");
+    }
+    // A clean shutdown unloads the module.
+    let st = fs.stop(Duration::from_secs(30)).expect("FreeSWITCH stops on fsctl shutdown");
+    assert!(st.success(), "FreeSWITCH exited with {st}\n{}", fs.tail(60));
+    let log = fs.log_text();
+    assert!(log.contains("mod_rust_amd shut down (0 detection(s) stopped; 0 slot(s) still allocated)"), "{}", fs.tail(40));
+    assert!(!log.contains("panicked"), "a panic in the log\n{}", fs.tail(80));
+}
+
+/// Every WAV fixture in tests/data/labels.csv through a live call (loopback at 8 kHz: the
+/// 16 kHz fixture is resampled by FreeSWITCH's playback).
+#[test]
+fn calls() {
+    let sdk = sdk_or_skip!("calls");
+    let fs = Fs::start(&sdk, "calls", Options::default());
+    let data = crate_dir().join("tests/data");
+    let clips: Vec<Clip> = read_labels(&data.join("labels.csv"))
+        .into_iter()
+        .map(|row| Clip {
+            tag: row["file"].trim_end_matches(".wav").to_string(),
+            path: data.join(&row["file"]),
+            label: Some(row["expected_status"].clone()),
+        })
+        .collect();
+    assert!(clips.len() >= 10, "labels.csv has {} rows", clips.len());
+    let started = Instant::now();
+    let results = run_calls(&fs, &clips);
+    eprintln!("{} calls in {:.1} s", results.len(), started.elapsed().as_secs_f32());
+    let problems = check_calls(&results);
+    assert_eq!(fs.amd_info().1, 0, "slots still allocated after every call ended");
+    assert!(problems.is_empty(), "{} problem(s):\n{}\n{}", problems.len(), problems.join("\n"), fs.tail(40));
+}
