@@ -756,3 +756,67 @@ fn calls() {
     assert_eq!(fs.amd_info().1, 0, "slots still allocated after every call ended");
     assert!(problems.is_empty(), "{} problem(s):\n{}\n{}", problems.len(), problems.join("\n"), fs.tail(40));
 }
+
+/// The development corpus, if there is one next to the crate (CI: ../shared/corpus).
+fn corpus_dir() -> Option<PathBuf> {
+    [PathBuf::from("/work/shared/corpus"), crate_dir().join("../shared/corpus")]
+        .into_iter()
+        .find(|d| d.join("labels.csv").is_file())
+}
+
+/// ~20 corpus clips spread over the classes, 8 kHz ones through an 8 kHz loopback and 16 kHz
+/// ones through a 16 kHz loopback (no resampling): live must equal the offline analyzer on the
+/// same file (not the label: the detector is not perfect).
+#[test]
+fn corpus_calls() {
+    let sdk = sdk_or_skip!("corpus_calls");
+    let Some(dir) = corpus_dir() else {
+        let _ = writeln!(std::io::stderr(), "corpus part of the live tests skipped: no /work/shared/corpus or ../shared/corpus");
+        return;
+    };
+    let rows = read_labels(&dir.join("labels.csv"));
+    let mut picked: Vec<&HashMap<String, String>> = Vec::new();
+    for (truth, n) in [("human", 6), ("machine", 7), ("fax", 2), ("sit", 2), ("silence", 2)] {
+        let class: Vec<_> = rows.iter().filter(|r| r["truth"] == truth).collect();
+        picked.extend((0..n).map(|i| class[i * class.len() / n]));
+        // At least one wideband clip of the two big classes.
+        if n > 5 {
+            if let Some(wide) = class.iter().rev().find(|r| r["sample_rate"] == "16000" && !picked.contains(r)) {
+                picked.push(wide);
+            }
+        }
+    }
+    let clip = |r: &HashMap<String, String>| Clip {
+        tag: format!("{}_{}", r["truth"], r["file"].trim_end_matches(".wav")),
+        path: dir.join(&r["file"]),
+        label: None,
+    };
+    let narrow: Vec<Clip> = picked.iter().filter(|r| r["sample_rate"] == "8000").map(|r| clip(r)).collect();
+    let wide: Vec<Clip> = picked.iter().filter(|r| r["sample_rate"] == "16000").map(|r| clip(r)).collect();
+    eprintln!("corpus: {} clips at 8 kHz, {} at 16 kHz", narrow.len(), wide.len());
+    assert!(narrow.len() + wide.len() >= 20);
+    let started = Instant::now();
+    let problems = std::thread::scope(|s| {
+        let sdk = &sdk;
+        let runs: Vec<_> = [("corpus8k", "L16@8000h", narrow), ("corpus16k", "L16@16000h", wide)]
+            .into_iter()
+            .filter(|(_, _, clips)| !clips.is_empty())
+            .map(|(name, codec, clips)| {
+                s.spawn(move || {
+                    let fs = Fs::start(sdk, name, Options { loopback_codec: codec, ..Options::default() });
+                    let results = run_calls(&fs, &clips);
+                    assert!(results.iter().all(|r| !r.resampled), "{name}: a clip was resampled");
+                    let problems = check_calls(&results);
+                    assert_eq!(fs.amd_info().1, 0, "{name}: slots still allocated after every call ended");
+                    if !problems.is_empty() {
+                        eprintln!("{}", fs.tail(40));
+                    }
+                    problems
+                })
+            })
+            .collect();
+        runs.into_iter().flat_map(|h| h.join().expect("a corpus run panicked")).collect::<Vec<_>>()
+    });
+    eprintln!("corpus calls done in {:.1} s", started.elapsed().as_secs_f32());
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
