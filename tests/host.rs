@@ -704,3 +704,31 @@ fn shutdown_detaches_running_detections() {
     b.destroy();
     assert_eq!(a.bug_closes.load(Ordering::SeqCst), 1);
 }
+
+/// FreeSWITCH never does this, but a NULL from the core must not crash the module.
+#[test]
+fn null_pointers_are_refused_not_followed() {
+    let _h = host();
+    let apps = world().apps.lock().unwrap().clone();
+    for name in ["voice_start", "voice_stop", "waitforresult"] {
+        let f = apps[name].unwrap();
+        // SAFETY: the module checks its pointers.
+        unsafe { f(std::ptr::null_mut(), std::ptr::null()) };
+    }
+    let f = world().apis.lock().unwrap()["amd_info"].unwrap();
+    // SAFETY: as above.
+    let st = unsafe { f(std::ptr::null(), std::ptr::null_mut(), std::ptr::null_mut()) };
+    assert_eq!(st, ffi::SWITCH_STATUS_FALSE);
+    let logs = world().logs.lock().unwrap();
+    assert!(logs.iter().any(|l| l.text.contains("voice_start called without a session")));
+    assert!(logs.iter().any(|l| l.text.contains("amd_info called without an output stream")));
+    drop(logs);
+    // NULL arguments are empty arguments.
+    let s = Session::new(&uuid("null-data"), mono(silence(8000, 100), 8000));
+    let f = apps["voice_start"].unwrap();
+    // SAFETY: a live session and a NULL data pointer, as the core passes for an app without data.
+    unsafe { f(s.ptr(), std::ptr::null()) };
+    assert_eq!(s.bug_count(), 1);
+    s.destroy();
+    assert_eq!(allocated(), 0);
+}

@@ -95,7 +95,7 @@ impl Status {
             ffi::SWITCH_STATUS_GENERR => Status::GenErr,
             ffi::SWITCH_STATUS_BREAK => Status::Break,
             ffi::SWITCH_STATUS_NOTFOUND => Status::NotFound,
-            other => Status::Other(other as u32),
+            other => Status::Other(other),
         }
     }
 
@@ -106,7 +106,7 @@ impl Status {
             Status::GenErr => ffi::SWITCH_STATUS_GENERR,
             Status::Break => ffi::SWITCH_STATUS_BREAK,
             Status::NotFound => ffi::SWITCH_STATUS_NOTFOUND,
-            Status::Other(v) => v as ffi::switch_status_t,
+            Status::Other(v) => v,
         }
     }
 

@@ -74,7 +74,7 @@ impl App for VoiceStop {
     const LONG_DESC: &'static std::ffi::CStr =
         cstr(b"Stops answering machine detection on the channel (no result if none was reached) and frees its slot.\0");
     const SYNTAX: &'static std::ffi::CStr = cstr(b"\0");
-    const FLAGS: u32 = crate::ffi::SAF_SUPPORT_NOMEDIA as u32;
+    const FLAGS: u32 = crate::ffi::SAF_SUPPORT_NOMEDIA;
 
     fn run(session: Session, _data: &str) {
         let uuid = session.uuid();

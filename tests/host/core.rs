@@ -11,7 +11,8 @@
 //! - sleep and playback loop frame by frame: they stop on hangup, on transfer and on CF_BREAK
 //!   (which they clear), and run the session's private event queue each time round.
 //! - execute_application_async queues an application on that queue.
-#![allow(clippy::missing_safety_doc)]
+// Bugs are boxed so that the pointer handed to the module stays put while the list changes.
+#![allow(clippy::missing_safety_doc, clippy::vec_box, clippy::boxed_local, clippy::field_reassign_with_default)]
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::{CStr, CString};
@@ -38,6 +39,7 @@ unsafe fn text(p: *const c_char) -> String {
 // ---------------------------------------------------------------------------------------------
 // The world: logs, events, config, sessions.
 
+#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub struct LogLine {
     pub level: i32,
@@ -255,7 +257,7 @@ impl Session {
             {
                 let mut bugs = self.bugs.write().unwrap();
                 for b in bugs.iter_mut() {
-                    if !answered && b.flags & ffi::SMBF_ANSWER_REQ as u32 != 0 {
+                    if !answered && b.flags & ffi::SMBF_ANSWER_REQ != 0 {
                         continue;
                     }
                     b.frame.data = data.as_mut_ptr() as *mut c_void;
@@ -453,6 +455,7 @@ fn channel_session<'a>(c: &Channel) -> &'a Session {
 // ---------------------------------------------------------------------------------------------
 // The exported core functions.
 
+#[allow(dead_code)]
 pub struct ModuleRec {
     pub name: String,
 }
@@ -721,7 +724,7 @@ pub extern "C" fn switch_core_media_bug_add(
     }
     let mut flags = flags;
     if s.var("media_bug_answer_req").is_some_and(|v| v == "true") {
-        flags |= ffi::SMBF_ANSWER_REQ as u32;
+        flags |= ffi::SMBF_ANSWER_REQ;
     }
     let b = Box::new(Bug {
         session: s as *const Session,
