@@ -40,6 +40,16 @@ const SIT_GAP_MS: u64 = 150;
 const ENVELOPE_SMOOTHING: f32 = 0.3;
 /// Share of the gap the talker level closes per block of talk (about half a second of talk).
 const TALKER_SMOOTHING: f32 = 0.05;
+/// One talker rises and falls by syllables and words; the steadier mix of several voices, a TV
+/// or traffic behind a caller does not: talk has to swing this much within MODULATION_BLOCKS.
+const MODULATION_BLOCKS: usize = 40;
+const MIN_MODULATION_DB: f32 = 14.0;
+/// Talk that swings this much is a voice close to the phone even when quieter than the talker
+/// was at first (a recorded greeting's later, softer phrases).
+const STRONG_MODULATION_DB: f32 = 30.0;
+/// ... but only down to this many times foreground_drop_db under it: comfort noise switching on
+/// and off swings as much, far below any talker.
+const STRONG_MODULATION_REACH: f32 = 2.0;
 /// Blocks of talk the talker level is learnt from.
 const TALKER_LEARN_BLOCKS: u32 = 30;
 /// Blocks a talker may stay under the foreground line and still count as talking.
@@ -82,6 +92,9 @@ struct State {
     talker_db: Option<f32>,
     foreground_hang: u32,
     talker_blocks: u32,
+    /// The talk envelope over the last MODULATION_BLOCKS blocks.
+    envelope_history: [f32; MODULATION_BLOCKS],
+    envelope_pos: usize,
     prev_db: f32,
     prev_rho1: f32,
     prev_rho2: f32,
@@ -116,6 +129,8 @@ impl Detector {
                 talker_db: None,
                 foreground_hang: 0,
                 talker_blocks: 0,
+                envelope_history: [0.0; MODULATION_BLOCKS],
+                envelope_pos: 0,
                 prev_db: 0.0,
                 prev_rho1: 0.0,
                 prev_rho2: 0.0,
@@ -179,7 +194,8 @@ impl State {
 
         let sound = self.is_sound(stats.level, db);
         self.sounding = sound;
-        let sound = sound && self.is_foreground(stats.level);
+        let foreground = self.is_foreground(stats.level);
+        let sound = sound && foreground;
 
         // Tone analysis costs an FFT, so it runs only where a tone could be: a block well
         // above the background whose level and spectrum barely changed since the last one.
@@ -234,6 +250,11 @@ impl State {
         let [a, b, c] = self.recent_levels;
         let median = a.max(b).min(a.min(b).max(c));
         self.envelope_db += (level_db(median) - self.envelope_db) * ENVELOPE_SMOOTHING;
+        self.envelope_history[self.envelope_pos] = self.envelope_db;
+        self.envelope_pos = (self.envelope_pos + 1) % MODULATION_BLOCKS;
+        let (lo, hi) = self.envelope_history.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let modulated = hi - lo >= MIN_MODULATION_DB;
+        let strongly_modulated = hi - lo >= STRONG_MODULATION_DB;
         let drop = self.params.foreground_drop_db as f32;
         if drop == 0.0 {
             return true;
@@ -241,7 +262,8 @@ impl State {
         let sound_now = self.sounding;
         match self.talker_db.as_mut() {
             Some(talker) => {
-                let foreground = self.envelope_db >= *talker - drop;
+                let below = *talker - self.envelope_db;
+                let foreground = modulated && (below <= drop || (strongly_modulated && below <= STRONG_MODULATION_REACH * drop));
                 if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
                     // The talker's typical level while talking, not its loudest syllable. Learnt
                     // from the first words only: later on, a background that AGC pumps up would

@@ -62,7 +62,7 @@ impl Default for Params {
         Params {
             silent_threshold: 64,
             silent_initial: 4500,
-            silent_after_intro: 700,
+            silent_after_intro: 750,
             silent_max_session: 200,
             noise_max_intro: 2700,
             noise_min_length: 120,
@@ -71,7 +71,7 @@ impl Default for Params {
             total_analysis_time: 6000,
             debug: false,
             noise_floor_margin_db: 8,
-            foreground_drop_db: 4,
+            foreground_drop_db: 7,
             detect_beep: true,
         }
     }

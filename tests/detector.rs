@@ -217,3 +217,25 @@ fn unsupported_rates_are_refused_and_rate_changes_keep_time() {
     assert_eq!(d.elapsed_ms(), 200);
     assert!(d.set_sample_rate(22050).is_err());
 }
+
+#[test]
+fn comfort_noise_switching_on_and_off_after_a_hello_is_not_talk() {
+    // VoIP receive-side DTX: after "hello", comfort noise (-50 dBFS) cuts in and out.
+    let mut s = Synth::new(8000);
+    s.silence(500).syllables(500, 150, 40, 6000.0);
+    for i in 0..16 {
+        s.noise_burst(150 + 40 * (i % 3), 200.0).silence(150 + 50 * (i % 4));
+    }
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+}
+
+#[test]
+fn a_tv_like_steady_background_after_a_hello_is_not_talk() {
+    // A hello at -20 dBFS, then a steady mix of voices/music 12 dB down that never pauses.
+    let mut s = Synth::new(8000);
+    s.noise_burst(300, 400.0).syllables(500, 150, 40, 6000.0);
+    s.noise_burst(4000, 1500.0);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+}

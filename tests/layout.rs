@@ -102,6 +102,5 @@ mod check {
 
 #[cfg(not(freeswitch_sdk))]
 #[test]
-fn layout_check_needs_a_freeswitch_sdk() {
-    eprintln!("SKIPPED: no FreeSWITCH SDK (pkg-config freeswitch): include/fs_abi.h not checked against real headers");
-}
+#[ignore = "no FreeSWITCH SDK (pkg-config freeswitch): include/fs_abi.h is checked against real headers only where they are installed"]
+fn abi_declarations_match_the_sdk_headers() {}

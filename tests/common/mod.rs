@@ -42,12 +42,15 @@ impl Synth {
         self
     }
 
-    /// Speech-like talk: `on` ms of loud noise then `off` ms 30 dB down, repeated for `ms`.
+    /// Speech-like talk: `on` ms of loud noise then `off` ms 30 dB down, repeated for `ms`;
+    /// every other syllable is 6 dB softer, as stressed and unstressed syllables are.
     pub fn syllables(&mut self, ms: u32, on: u32, off: u32, amp: f32) -> &mut Self {
         let end = self.at_ms() + ms;
+        let mut stressed = true;
         while self.at_ms() < end {
             let left = end - self.at_ms();
-            self.noise_burst(on.min(left), amp);
+            self.noise_burst(on.min(left), if stressed { amp } else { amp * 0.5 });
+            stressed = !stressed;
             let left = end - self.at_ms();
             self.noise_burst(off.min(left), amp * 0.03);
         }
