@@ -1,0 +1,1031 @@
+//! Live tests: mod_rust_amd inside a real FreeSWITCH.
+//!
+//! Each test starts its own FreeSWITCH (loopback endpoint only, event socket on 127.0.0.1 at a
+//! free port, everything in a fresh temp dir) with the libmod_rust_amd.so cargo just built, makes
+//! loopback calls whose far end plays a WAV and whose near end runs a mod_com_amd-style
+//! dialplan, and checks what the module did: channel variables, the executed amd_execute_on_*
+//! action, AMD::EVENT events, amd_info slots. Live results are compared with the offline
+//! analyzer (`mod_rust_amd::analyze`) on the same file and the same amd.conf.xml.
+//!
+//! Where no FreeSWITCH is installed (`pkg-config freeswitch` fails or its bin/freeswitch is
+//! missing), every test here prints why and passes.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mod_rust_amd::analyze::analyze;
+use mod_rust_amd::module::config::ModuleConfig;
+use mod_rust_amd::params::Params;
+use mod_rust_amd::{wav, Decision};
+
+const PASSWORD: &str = "LiveAmdTest";
+/// The far end stays on the line this long (silence) after its WAV, so the near end always
+/// decides before the hangup; the offline analysis appends the same silence.
+const FAR_TAIL_MS: u32 = 3000;
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding FreeSWITCH.
+
+struct Sdk {
+    bin: PathBuf,
+    modules: PathBuf,
+}
+
+fn pkg_config_var(var: &str) -> Option<String> {
+    let out = Command::new("pkg-config").arg(format!("--variable={var}")).arg("freeswitch").output().ok()?;
+    let v = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !v.is_empty()).then_some(v)
+}
+
+fn find_sdk() -> Result<Sdk, String> {
+    let exists = Command::new("pkg-config").args(["--exists", "freeswitch"]).status();
+    if !matches!(exists, Ok(s) if s.success()) {
+        return Err("no FreeSWITCH SDK (pkg-config freeswitch)".into());
+    }
+    let prefix = pkg_config_var("prefix").ok_or("pkg-config freeswitch has no prefix")?;
+    let bin = Path::new(&prefix).join("bin/freeswitch");
+    if !bin.is_file() {
+        return Err(format!("no FreeSWITCH binary at {}", bin.display()));
+    }
+    let modules = pkg_config_var("modulesdir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&prefix).join("lib/freeswitch/mod"));
+    if !modules.join("mod_loopback.so").is_file() {
+        return Err(format!("no mod_loopback.so in {}", modules.display()));
+    }
+    Ok(Sdk { bin, modules })
+}
+
+/// The installed FreeSWITCH, or None after printing why the test is skipped.
+fn sdk(test: &str) -> Option<Sdk> {
+    match find_sdk() {
+        Ok(s) => Some(s),
+        Err(why) => {
+            // Straight to stderr, past the test harness's capture, so it shows in every run.
+            let _ = writeln!(std::io::stderr(), "live tests skipped: {why} [{test}]");
+            None
+        }
+    }
+}
+
+macro_rules! sdk_or_skip {
+    ($name:expr) => {
+        match sdk($name) {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
+
+/// The module cargo built with this test: target/<profile>/deps/libmod_rust_amd.so next to the
+/// test executable, or target/<profile>/libmod_rust_amd.so: the newer of the two.
+fn built_module() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let candidates = [deps.join("libmod_rust_amd.so"), deps.parent().unwrap().join("libmod_rust_amd.so")];
+    candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
+        .max()
+        .map(|(_, p)| p)
+        .expect("libmod_rust_amd.so built next to the test executable")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event socket.
+
+struct Esl {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+type Headers = HashMap<String, String>;
+
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_headers(text: &str, decode: bool) -> Headers {
+    text.lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), if decode { url_decode(v) } else { v.to_string() }))
+        .collect()
+}
+
+impl Esl {
+    fn connect(port: u16, timeout: Duration) -> std::io::Result<Esl> {
+        let stream = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(timeout))?;
+        let mut esl = Esl { reader: BufReader::new(stream.try_clone()?), writer: stream };
+        let (h, _) = esl.read_msg()?;
+        if h.get("Content-Type").map(String::as_str) != Some("auth/request") {
+            return Err(std::io::Error::other(format!("no auth/request from the event socket: {h:?}")));
+        }
+        let reply = esl.command(&format!("auth {PASSWORD}"))?;
+        if !reply.starts_with("+OK") {
+            return Err(std::io::Error::other(format!("event socket auth failed: {reply}")));
+        }
+        Ok(esl)
+    }
+
+    /// One message: headers, then Content-Length bytes of body.
+    fn read_msg(&mut self) -> std::io::Result<(Headers, String)> {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "event socket closed"));
+            }
+            if line.trim_end().is_empty() {
+                if head.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            head.push_str(&line);
+        }
+        let h = parse_headers(&head, false);
+        let mut body = String::new();
+        if let Some(n) = h.get("Content-Length").and_then(|n| n.trim().parse::<usize>().ok()) {
+            let mut buf = vec![0; n];
+            self.reader.read_exact(&mut buf)?;
+            body = String::from_utf8_lossy(&buf).into_owned();
+        }
+        Ok((h, body))
+    }
+
+    /// Sends a command and returns its Reply-Text.
+    fn command(&mut self, cmd: &str) -> std::io::Result<String> {
+        self.writer.write_all(format!("{cmd}\n\n").as_bytes())?;
+        loop {
+            let (h, _) = self.read_msg()?;
+            if h.get("Content-Type").map(String::as_str) == Some("command/reply") {
+                return Ok(h.get("Reply-Text").cloned().unwrap_or_default());
+            }
+        }
+    }
+
+    fn api(&mut self, cmd: &str) -> std::io::Result<String> {
+        self.writer.write_all(format!("api {cmd}\n\n").as_bytes())?;
+        loop {
+            let (h, body) = self.read_msg()?;
+            if h.get("Content-Type").map(String::as_str) == Some("api/response") {
+                return Ok(body);
+            }
+        }
+    }
+}
+
+/// CUSTOM AMD::EVENT events, collected by a thread on their own event-socket connection.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<Headers>>>);
+
+impl Events {
+    fn for_uuid(&self, uuid: &str) -> Vec<Headers> {
+        let all = self.0.lock().unwrap();
+        all.iter().filter(|e| e.get("Unique-ID").map(String::as_str) == Some(uuid)).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Headers> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A FreeSWITCH of our own.
+
+static INSTANCE: AtomicUsize = AtomicUsize::new(0);
+
+struct Options {
+    /// The loopback endpoint's codec (its default is L16 at 8 kHz).
+    loopback_codec: &'static str,
+    /// amd.conf.xml params to change from the project's file.
+    amd_overrides: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { loopback_codec: "L16@8000h", amd_overrides: vec![("debug", "true")] }
+    }
+}
+
+struct Fs {
+    child: Option<Child>,
+    root: PathBuf,
+    port: u16,
+    name: String,
+    /// The amd.conf.xml the module was given.
+    amd_conf: String,
+    /// The loopback endpoint's sample rate.
+    rate: u32,
+    /// One event-socket connection for every API command: mod_event_socket listens with a
+    /// backlog of 5, and a burst of new connections can leave one unanswered.
+    esl: Mutex<Option<Esl>>,
+    events: Events,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The project's amd.conf.xml with some params' values replaced.
+fn amd_conf_text(overrides: &[(&str, &str)]) -> String {
+    let path = crate_dir().join("conf/autoload_configs/amd.conf.xml");
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (k, v) in overrides {
+        let start = format!("<param name=\"{k}\" value=\"");
+        let at = text.find(&start).unwrap_or_else(|| panic!("amd.conf.xml has no param {k}"));
+        let from = at + start.len();
+        let to = from + text[from..].find('"').unwrap();
+        text.replace_range(from..to, v);
+    }
+    text
+}
+
+/// The detector's params from an amd.conf.xml text, read the way the module reads them.
+fn params_of(amd_conf: &str) -> Params {
+    let (cfg, problems) = ModuleConfig::from_xml(amd_conf);
+    assert!(problems.is_empty(), "amd.conf.xml problems: {problems:?}");
+    cfg.params
+}
+
+/// A short 8 kHz 16-bit mono WAV of a tone (for the prompts the page's dialplan plays).
+fn write_tone_wav(path: &Path, ms: u32, hz: f32) {
+    let n = 8 * ms as usize;
+    let mut data = Vec::with_capacity(n * 2);
+    for i in 0..n {
+        let v = (2000.0 * (2.0 * std::f32::consts::PI * hz * i as f32 / 8000.0).sin()) as i16;
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut f = Vec::new();
+    f.extend_from_slice(b"RIFF");
+    f.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    f.extend_from_slice(b"WAVEfmt ");
+    f.extend_from_slice(&16u32.to_le_bytes());
+    f.extend_from_slice(&1u16.to_le_bytes());
+    f.extend_from_slice(&1u16.to_le_bytes());
+    f.extend_from_slice(&8000u32.to_le_bytes());
+    f.extend_from_slice(&16000u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&16u16.to_le_bytes());
+    f.extend_from_slice(b"data");
+    f.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    f.extend_from_slice(&data);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, f).unwrap();
+}
+
+impl Fs {
+    fn start(sdk: &Sdk, name: &str, opts: Options) -> Fs {
+        let n = INSTANCE.fetch_add(1, Ordering::SeqCst);
+        let root = std::env::temp_dir().join(format!("mod_rust_amd-live-{}-{n}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for d in ["conf", "log", "db", "run", "temp", "mod", "sounds", "rec"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        // Modules: FreeSWITCH's own (symlinked) and the mod_rust_amd.so cargo just built.
+        for entry in std::fs::read_dir(&sdk.modules).unwrap() {
+            let entry = entry.unwrap();
+            let file_name = entry.file_name();
+            if file_name.to_string_lossy().starts_with("mod_rust_amd.") {
+                continue;
+            }
+            std::os::unix::fs::symlink(entry.path(), root.join("mod").join(&file_name)).unwrap();
+        }
+        std::fs::copy(built_module(), root.join("mod/mod_rust_amd.so")).unwrap();
+        // Sounds for the page's amd_test dialplan (sound_prefix points here).
+        let sounds = root.join("sounds");
+        std::fs::copy(crate_dir().join("tests/data/machine_beep.wav"), sounds.join("Answering_Machine.wav")).unwrap();
+        write_tone_wav(&sounds.join("ivr/ivr-one_moment_please.wav"), 1500, 440.0);
+        write_tone_wav(&sounds.join("ivr/ivr-welcome_to_freeswitch.wav"), 300, 600.0);
+        write_tone_wav(&sounds.join("misc/if_you_are_this_person.wav"), 300, 700.0);
+        write_tone_wav(&sounds.join("misc/error.wav"), 300, 800.0);
+
+        let port = free_port();
+        let amd_conf = amd_conf_text(&opts.amd_overrides);
+        let template = std::fs::read_to_string(crate_dir().join("tests/live/freeswitch.xml.in")).unwrap();
+        let xml = template
+            .replace("@ESL_PORT@", &port.to_string())
+            .replace("@ESL_PASSWORD@", PASSWORD)
+            .replace("@LOOPBACK_CODEC@", opts.loopback_codec)
+            .replace("@SOUND_PREFIX@", &sounds.display().to_string())
+            .replace("@AMD_CONF@", &amd_conf)
+            .replace("@AMD_TEST_XML@", &crate_dir().join("dialplan/amd_test.xml").display().to_string());
+        std::fs::write(root.join("conf/freeswitch.xml"), xml).unwrap();
+
+        let out = std::fs::File::create(root.join("stdout.log")).unwrap();
+        let err = out.try_clone().unwrap();
+        let mut cmd = Command::new(&sdk.bin);
+        cmd.arg("-nonat").arg("-nc").arg("-nf");
+        for (flag, dir) in [("-conf", "conf"), ("-log", "log"), ("-db", "db"), ("-run", "run"), ("-temp", "temp"), ("-mod", "mod")] {
+            cmd.arg(flag).arg(root.join(dir));
+        }
+        cmd.arg("-sounds").arg(&sounds);
+        cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", sdk.bin.display()));
+        let rate = opts.loopback_codec.trim_start_matches("L16@").trim_end_matches('h').parse().expect("L16@<rate>h");
+        let mut fs = Fs { child: Some(child), root, port, name: name.to_string(), amd_conf, rate, events: Events::default(), esl: Mutex::new(None) };
+        fs.wait_ready(Duration::from_secs(30));
+        fs.listen_events();
+        fs
+    }
+
+    /// Where the near end records what it hears in a call tagged `tag`.
+    fn rec_file(&self, tag: &str) -> PathBuf {
+        self.root.join("rec").join(format!("{tag}.wav"))
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.root.join("log/freeswitch.log")
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read(self.log_path()).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    }
+
+    fn tail(&self, lines: usize) -> String {
+        let text = self.log_text();
+        let all: Vec<&str> = text.lines().collect();
+        let out = std::fs::read_to_string(self.root.join("stdout.log")).unwrap_or_default();
+        format!(
+            "---- {} (last {lines} lines of {}) ----\n{}\n---- stdout/stderr ----\n{}",
+            self.name,
+            self.log_path().display(),
+            all[all.len().saturating_sub(lines)..].join("\n"),
+            out.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    }
+
+    fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.exited() {
+                panic!("FreeSWITCH exited at startup ({st})\n{}", self.tail(60));
+            }
+            if let Ok(mut esl) = Esl::connect(self.port, Duration::from_secs(5)) {
+                if let Ok(s) = esl.api("status") {
+                    if s.contains("is ready") {
+                        return;
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("FreeSWITCH's event socket on 127.0.0.1:{} not ready after {timeout:?}\n{}", self.port, self.tail(60));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn listen_events(&mut self) {
+        let mut esl = Esl::connect(self.port, Duration::from_secs(10)).expect("event socket");
+        let reply = esl.command("event plain CUSTOM AMD::EVENT").expect("event subscription");
+        assert!(reply.starts_with("+OK"), "event subscription: {reply}");
+        let _ = esl.writer.set_read_timeout(None);
+        let _ = esl.reader.get_ref().set_read_timeout(None);
+        let events = self.events.clone();
+        std::thread::spawn(move || {
+            while let Ok((h, body)) = esl.read_msg() {
+                if h.get("Content-Type").map(String::as_str) == Some("text/event-plain") {
+                    events.0.lock().unwrap().push(parse_headers(&body, true));
+                }
+            }
+        });
+    }
+
+    /// Runs an API command on the test's event-socket connection (one command at a time).
+    fn api(&self, cmd: &str) -> String {
+        let mut guard = self.esl.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let esl = Esl::connect(self.port, Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("event socket: {e}\n{}", self.tail(40)));
+            *guard = Some(esl);
+        }
+        let reply = guard.as_mut().unwrap().api(cmd);
+        reply.unwrap_or_else(|e| {
+            *guard = None;
+            panic!("api {cmd}: {e}\n{}", self.tail(40))
+        })
+    }
+
+    /// amd_info's (available, allocated).
+    fn amd_info(&self) -> (usize, usize) {
+        let text = self.api("amd_info");
+        let num = |key: &str| -> usize {
+            text.lines()
+                .find_map(|l| l.split_once(&format!("{key} => ")).map(|(_, n)| n.trim().parse::<usize>()))
+                .unwrap_or_else(|| panic!("amd_info has no `{key} => N` line: {text:?}"))
+                .unwrap_or_else(|e| panic!("amd_info {key}: {e}: {text:?}"))
+        };
+        (num("available"), num("allocated"))
+    }
+
+    fn channel_count(&self) -> usize {
+        let text = self.api("show channels count");
+        text.split_whitespace().find_map(|w| w.parse().ok()).unwrap_or(usize::MAX)
+    }
+
+    /// Waits until no channel is left.
+    fn wait_no_channels(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.channel_count() != 0 {
+            assert!(Instant::now() < deadline, "channels still up after {timeout:?}: {}\n{}", self.api("show channels"), self.tail(60));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The `AMDLIVE k=v ...` lines the test dialplan logs, as maps.
+    fn marks(&self) -> Vec<Headers> {
+        self.log_text()
+            .lines()
+            // The log app's own line (not the dialplan trace that echoes the unexpanded data).
+            .filter(|l| l.contains("[CRIT]"))
+            .filter_map(|l| l.split_once(" AMDLIVE ").map(|(_, rest)| rest))
+            .map(|rest| rest.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+            .collect()
+    }
+
+    /// Waits for an AMDLIVE line with this tag whose ext satisfies `ext_ok`.
+    fn wait_mark(&self, tag: &str, ext_ok: impl Fn(&str) -> bool, deadline: Instant) -> Option<Headers> {
+        loop {
+            let found = self.marks().into_iter().find(|m| {
+                m.get("tag").map(String::as_str) == Some(tag) && m.get("ext").map(|e| ext_ok(e)).unwrap_or(false)
+            });
+            if found.is_some() || Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops FreeSWITCH through the event socket and waits for it (killing it after `timeout`).
+    fn stop(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(st)) = child.try_wait() {
+            return Some(st);
+        }
+        let esl = self.esl.get_mut().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut esl) = esl.or_else(|| Esl::connect(self.port, Duration::from_secs(2)).ok()) {
+            let _ = esl.writer.write_all(b"api fsctl shutdown\n\n");
+        }
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("[{}] FreeSWITCH (pid {}) did not stop within {timeout:?}: killing it", self.name, child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for Fs {
+    fn drop(&mut self) {
+        let failing = std::thread::panicking();
+        if failing {
+            eprintln!("{}", self.tail(80));
+        }
+        // Always gone at the end of the test, failed or not: exactly the child we started.
+        if let Some(mut child) = self.child.take() {
+            if failing {
+                let _ = child.kill();
+                let _ = child.wait();
+            } else {
+                self.child = Some(child);
+                self.stop(Duration::from_secs(15));
+            }
+        }
+        if failing {
+            eprintln!("[{}] FreeSWITCH files kept in {}", self.name, self.root.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls.
+
+fn uuid(fs: &Fs) -> String {
+    let u = fs.api("create_uuid").trim().to_string();
+    assert_eq!(u.len(), 36, "create_uuid: {u:?}");
+    u
+}
+
+/// Originates `{vars}loopback/<far>/live` with the near end running `<near>` in context live;
+/// returns once answered (or panics with the reason).
+fn originate(fs: &Fs, uuid: &str, vars: &[(&str, String)], far: &str, near: &str) {
+    let mut v = vec![format!("origination_uuid={uuid}")];
+    v.extend(vars.iter().map(|(k, val)| format!("{k}={val}")));
+    let cmd = format!("originate {{{}}}loopback/{far}/live {near} XML live", v.join(","));
+    let reply = fs.api(&cmd);
+    assert!(reply.starts_with("+OK"), "{cmd}: {reply}\n{}", fs.tail(40));
+}
+
+/// What the offline analyzer decides on `path` followed by FAR_TAIL_MS of silence.
+fn offline(path: &Path, params: &Params) -> Decision {
+    let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tail = (audio.sample_rate * FAR_TAIL_MS / 1000) as usize;
+    audio.samples.extend(std::iter::repeat(0).take(tail));
+    let out = analyze(&audio, params).unwrap();
+    out.decision.unwrap_or_else(|| panic!("offline: no decision on {}", path.display()))
+}
+
+struct Clip {
+    tag: String,
+    path: PathBuf,
+    /// labels.csv's expected_status, when checked.
+    label: Option<String>,
+}
+
+struct CallResult {
+    tag: String,
+    ext: String,
+    status: String,
+    result: String,
+    ms: u64,
+    /// The offline analyzer on the clip's file.
+    expected: Decision,
+    /// The file's rate differs from the call's: FreeSWITCH resampled it.
+    resampled: bool,
+    /// The offline analyzer on the near end's recording of what it heard.
+    heard: Decision,
+    label: Option<String>,
+    event: Option<Headers>,
+}
+
+/// Plays every clip to a near end running `amd_near`, all at once; returns each call's outcome.
+fn run_calls(fs: &Fs, clips: &[Clip]) -> Vec<CallResult> {
+    let params = params_of(&fs.amd_conf);
+    let started = Instant::now();
+    let uuids: Vec<String> = clips.iter().map(|_| uuid(fs)).collect();
+    // One after the other: each originate returns as soon as the far end answers (a few ms),
+    // so the calls run side by side.
+    for (clip, u) in clips.iter().zip(&uuids) {
+        let vars = [
+            ("amd_tag", clip.tag.clone()),
+            ("rec_file", fs.rec_file(&clip.tag).display().to_string()),
+            ("play_file", clip.path.display().to_string()),
+            ("far_tail_ms", FAR_TAIL_MS.to_string()),
+        ];
+        originate(fs, u, &vars, "far_play", "amd_near");
+    }
+    eprintln!("[{}] {} calls up in {:.2} s", fs.name, clips.len(), started.elapsed().as_secs_f32());
+    let deadline = started + Duration::from_secs(45);
+    let mut marks = Vec::new();
+    for (clip, u) in clips.iter().zip(&uuids) {
+        let mark = fs
+            .wait_mark(&clip.tag, |_| true, deadline)
+            .unwrap_or_else(|| panic!("{}: no AMDLIVE line from the near end within 45 s\n{}", clip.tag, fs.tail(80)));
+        assert_eq!(mark.get("uuid"), Some(u), "{}: the line comes from the near end", clip.tag);
+        marks.push(mark);
+    }
+    // The recordings are complete once the channels are gone.
+    fs.wait_no_channels(Duration::from_secs(30));
+    let mut out = Vec::new();
+    for ((clip, u), mark) in clips.iter().zip(&uuids).zip(marks) {
+        let expected = offline(&clip.path, &params);
+        let heard = offline(&fs.rec_file(&clip.tag), &params);
+        let resampled = wav::read_file(&clip.path).unwrap().sample_rate != fs.rate;
+        let get = |k: &str| mark.get(k).cloned().unwrap_or_default();
+        let event = fs.events.for_uuid(u).into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Result"));
+        out.push(CallResult {
+            tag: clip.tag.clone(),
+            ext: get("ext"),
+            status: get("status"),
+            result: get("result"),
+            ms: get("ms").parse().unwrap_or(u64::MAX),
+            expected,
+            resampled,
+            heard,
+            label: clip.label.clone(),
+            event,
+        });
+    }
+    out
+}
+
+/// Every mismatch between the live calls and the offline analyzer (and the labels, if given).
+/// The live decision must equal the analyzer's on the near end's recording exactly (time within
+/// a frame or two), and on the clip's file too unless FreeSWITCH resampled it, in which case
+/// only the status must agree.
+fn check_calls(results: &[CallResult]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for r in results {
+        let (file, heard) = (&r.expected, &r.heard);
+        let want_ext = match file.status.as_str() {
+            "machine" => "machine_found",
+            "person" => "person_found",
+            _ => "amd_unsure",
+        };
+        eprintln!(
+            "{:<34} live {:>7} {:<18} {:>5} ms via {:<13} | heard {:>7} {:<18} {:>5} ms | file {:>7} {:<18} {:>5} ms{} | label {}",
+            r.tag,
+            r.status,
+            r.result,
+            r.ms,
+            r.ext,
+            heard.status.as_str(),
+            heard.cause.as_str(),
+            heard.at_ms,
+            file.status.as_str(),
+            file.cause.as_str(),
+            file.at_ms,
+            if r.resampled { " (resampled)" } else { "" },
+            r.label.as_deref().unwrap_or("-")
+        );
+        if r.status != heard.status.as_str() || r.result != heard.cause.as_str() {
+            problems.push(format!("{}: live {}/{} but offline on the recording {}/{}", r.tag, r.status, r.result, heard.status, heard.cause));
+        }
+        if r.ms.abs_diff(heard.at_ms) > 40 {
+            problems.push(format!("{}: decided at {} ms live, {} ms offline on the recording", r.tag, r.ms, heard.at_ms));
+        }
+        if r.status != file.status.as_str() || (!r.resampled && r.result != file.cause.as_str()) {
+            problems.push(format!("{}: live {}/{} but offline on the file {}/{}", r.tag, r.status, r.result, file.status, file.cause));
+        }
+        if !r.resampled && r.ms.abs_diff(file.at_ms) > 200 {
+            problems.push(format!("{}: decided at {} ms live, {} ms offline on the file", r.tag, r.ms, file.at_ms));
+        }
+        if let Some(label) = &r.label {
+            if &r.status != label {
+                problems.push(format!("{}: live status {} but labels.csv says {label}", r.tag, r.status));
+            }
+        }
+        if r.ext != want_ext {
+            problems.push(format!("{}: ran extension {} (want {want_ext})", r.tag, r.ext));
+        }
+        match &r.event {
+            None => problems.push(format!("{}: no AMD::EVENT Action=Result for the call", r.tag)),
+            Some(e) => {
+                let ev = |k: &str| e.get(k).map(String::as_str).unwrap_or("");
+                if ev("AMD-Status") != r.status || ev("AMD-Result") != r.result || ev("AMD-Result-MS") != r.ms.to_string() {
+                    problems.push(format!(
+                        "{}: Result event {:?}/{:?}/{:?} differs from the variables",
+                        r.tag,
+                        ev("AMD-Status"),
+                        ev("AMD-Result"),
+                        ev("AMD-Result-MS")
+                    ));
+                }
+                if ev("Event-Subclass") != "AMD::EVENT" || ev("Event-Name") != "CUSTOM" {
+                    problems.push(format!("{}: event {:?}/{:?}", r.tag, ev("Event-Name"), ev("Event-Subclass")));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// labels.csv rows: (file, truth, expected_status, sample_rate).
+fn read_labels(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| head.iter().zip(l.split(',')).map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+#[test]
+fn load() {
+    let sdk = sdk_or_skip!("load");
+    let mut fs = Fs::start(&sdk, "load", Options::default());
+    assert_eq!(fs.api("module_exists mod_rust_amd").trim(), "true");
+    let (available, allocated) = fs.amd_info();
+    assert_eq!((available, allocated), (1000, 0), "amd_info: {}", fs.api("amd_info"));
+    assert_eq!(fs.api("amd_available").trim(), "true");
+    let count = fs.api("amd_count");
+    assert_eq!(count.trim().parse::<usize>().unwrap_or_else(|e| panic!("amd_count {count:?}: {e}")), 1000);
+    let log = fs.log_text();
+    assert!(log.contains("mod_rust_amd loaded: 1000 AMD channels"), "no load line in the log\n{}", fs.tail(60));
+    for app in ["voice_start", "voice_stop", "waitforresult"] {
+        let show = fs.api("show application");
+        assert!(show.lines().any(|l| l.starts_with(&format!("{app},"))), "{app} not registered:\n{show}");
+    }
+    // A clean shutdown unloads the module.
+    let st = fs.stop(Duration::from_secs(30)).expect("FreeSWITCH stops on fsctl shutdown");
+    assert!(st.success(), "FreeSWITCH exited with {st}\n{}", fs.tail(60));
+    let log = fs.log_text();
+    assert!(log.contains("mod_rust_amd shut down (0 detection(s) stopped; 0 slot(s) still allocated)"), "{}", fs.tail(40));
+    assert!(!log.contains("panicked"), "a panic in the log\n{}", fs.tail(80));
+}
+
+/// Every WAV fixture in tests/data/labels.csv through a live call (loopback at 8 kHz: the
+/// 16 kHz fixture is resampled by FreeSWITCH's playback).
+#[test]
+fn calls() {
+    let sdk = sdk_or_skip!("calls");
+    let fs = Fs::start(&sdk, "calls", Options::default());
+    let data = crate_dir().join("tests/data");
+    let clips: Vec<Clip> = read_labels(&data.join("labels.csv"))
+        .into_iter()
+        .map(|row| Clip {
+            tag: row["file"].trim_end_matches(".wav").to_string(),
+            path: data.join(&row["file"]),
+            label: Some(row["expected_status"].clone()),
+        })
+        .collect();
+    assert!(clips.len() >= 10, "labels.csv has {} rows", clips.len());
+    let started = Instant::now();
+    let results = run_calls(&fs, &clips);
+    eprintln!("{} calls in {:.1} s", results.len(), started.elapsed().as_secs_f32());
+    let problems = check_calls(&results);
+    assert_eq!(fs.amd_info().1, 0, "slots still allocated after every call ended");
+    assert!(problems.is_empty(), "{} problem(s):\n{}\n{}", problems.len(), problems.join("\n"), fs.tail(40));
+}
+
+/// The development corpus, if there is one next to the crate (CI: ../shared/corpus).
+fn corpus_dir() -> Option<PathBuf> {
+    [PathBuf::from("/work/shared/corpus"), crate_dir().join("../shared/corpus")]
+        .into_iter()
+        .find(|d| d.join("labels.csv").is_file())
+}
+
+/// ~20 corpus clips spread over the classes, 8 kHz ones through an 8 kHz loopback and 16 kHz
+/// ones through a 16 kHz loopback (no resampling): live must equal the offline analyzer on the
+/// same file (not the label: the detector is not perfect).
+#[test]
+fn corpus_calls() {
+    let sdk = sdk_or_skip!("corpus_calls");
+    let Some(dir) = corpus_dir() else {
+        let _ = writeln!(std::io::stderr(), "corpus part of the live tests skipped: no /work/shared/corpus or ../shared/corpus");
+        return;
+    };
+    let rows = read_labels(&dir.join("labels.csv"));
+    let mut picked: Vec<&HashMap<String, String>> = Vec::new();
+    for (truth, n) in [("human", 6), ("machine", 7), ("fax", 2), ("sit", 2), ("silence", 2)] {
+        let class: Vec<_> = rows.iter().filter(|r| r["truth"] == truth).collect();
+        picked.extend((0..n).map(|i| class[i * class.len() / n]));
+        // At least one wideband clip of the two big classes.
+        if n > 5 {
+            if let Some(wide) = class.iter().rev().find(|r| r["sample_rate"] == "16000" && !picked.contains(r)) {
+                picked.push(wide);
+            }
+        }
+    }
+    let clip = |r: &HashMap<String, String>| Clip {
+        tag: format!("{}_{}", r["truth"], r["file"].trim_end_matches(".wav")),
+        path: dir.join(&r["file"]),
+        label: None,
+    };
+    let narrow: Vec<Clip> = picked.iter().filter(|r| r["sample_rate"] == "8000").map(|r| clip(r)).collect();
+    let wide: Vec<Clip> = picked.iter().filter(|r| r["sample_rate"] == "16000").map(|r| clip(r)).collect();
+    eprintln!("corpus: {} clips at 8 kHz, {} at 16 kHz", narrow.len(), wide.len());
+    assert!(narrow.len() + wide.len() >= 20);
+    let started = Instant::now();
+    let problems = std::thread::scope(|s| {
+        let sdk = &sdk;
+        let runs: Vec<_> = [("corpus8k", "L16@8000h", narrow), ("corpus16k", "L16@16000h", wide)]
+            .into_iter()
+            .filter(|(_, _, clips)| !clips.is_empty())
+            .map(|(name, codec, clips)| {
+                s.spawn(move || {
+                    let fs = Fs::start(sdk, name, Options { loopback_codec: codec, ..Options::default() });
+                    let results = run_calls(&fs, &clips);
+                    assert!(results.iter().all(|r| !r.resampled), "{name}: a clip was resampled");
+                    let problems = check_calls(&results);
+                    assert_eq!(fs.amd_info().1, 0, "{name}: slots still allocated after every call ended");
+                    if !problems.is_empty() {
+                        eprintln!("{}", fs.tail(40));
+                    }
+                    problems
+                })
+            })
+            .collect();
+        runs.into_iter().flat_map(|h| h.join().expect("a corpus run panicked")).collect::<Vec<_>>()
+    });
+    eprintln!("corpus calls done in {:.1} s", started.elapsed().as_secs_f32());
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+/// The `allocated => N` of the amd_info output a `log CRIT AMDLIVE-INFO <what> ${amd_info()}`
+/// action wrote (the output's second line is a line of its own in the log).
+fn logged_allocated(fs: &Fs, what: &str) -> Option<usize> {
+    let text = fs.log_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| l.contains("[CRIT]") && l.contains(&format!("AMDLIVE-INFO {what} ")))?;
+    lines[at..(at + 3).min(lines.len())]
+        .iter()
+        .find_map(|l| l.split_once("allocated => ").and_then(|(_, n)| n.trim().parse().ok()))
+}
+
+fn wait_log(fs: &Fs, needle: &str, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if fs.log_text().contains(needle) {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One call whose AMD leg is the inbound (B) leg running `exten` in context live while the
+/// originating leg runs `a_leg_app`; returns the AMD leg's AMDLIVE line once it is logged.
+fn b_leg_call(fs: &Fs, tag: &str, exten: &str, a_leg_app: &str) -> Headers {
+    // ignore_early_media: the originating leg starts its app at answer, not at the early media
+    // that record_session and voice_start (media applications) open before answer.
+    let cmd = format!(
+        "originate {{ignore_early_media=true,amd_tag={tag},rec_file={}}}loopback/{exten}/live {a_leg_app}",
+        fs.rec_file(tag).display()
+    );
+    let reply = fs.api(&cmd);
+    assert!(reply.starts_with("+OK"), "{cmd}: {reply}\n{}", fs.tail(40));
+    fs.wait_mark(tag, |_| true, Instant::now() + Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("{tag}: no AMDLIVE line within 20 s\n{}", fs.tail(80)))
+}
+
+/// media_bug_answer_req=true, voice_start before answer, the far end playing once answered:
+/// the detection starts at answer (not at voice_start) and decides as the offline analyzer.
+#[test]
+fn answer_req_voice_start_before_answer() {
+    let sdk = sdk_or_skip!("answer_req_voice_start_before_answer");
+    let fs = Fs::start(&sdk, "answer_req", Options::default());
+    let file = crate_dir().join("tests/data/machine_beep.wav");
+    let mark = b_leg_call(&fs, "answer_req", "amd_answer_req", &format!("&playback({})", file.display()));
+    assert_eq!(logged_allocated(&fs, "preanswer"), Some(1), "voice_start before answer takes a slot\n{}", fs.tail(60));
+    fs.wait_no_channels(Duration::from_secs(20));
+    let params = params_of(&fs.amd_conf);
+    let result = CallResult {
+        tag: "answer_req".into(),
+        ext: mark["ext"].clone(),
+        status: mark["status"].clone(),
+        result: mark["result"].clone(),
+        ms: mark["ms"].parse().unwrap_or(u64::MAX),
+        expected: offline(&file, &params),
+        resampled: false,
+        heard: offline(&fs.rec_file("answer_req"), &params),
+        label: Some("machine".into()),
+        event: fs.events.for_uuid(&mark["uuid"]).into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Result")),
+    };
+    // Within 200 ms of the file's offline decision: the 400 ms before answer are not counted.
+    let problems = check_calls(&[result]);
+    assert!(problems.is_empty(), "{}\n{}", problems.join("\n"), fs.tail(60));
+    assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
+}
+
+/// mod_com_amd page's amd_test in the page's order: Answering_Machine.wav displaced into the
+/// channel's read audio on answer (uuid_displace ... mr from api_on_answer), voice_start after
+/// answer, waitforresult playing a prompt until the decision, then machine_found.
+#[test]
+fn page_amd_test_displace() {
+    let sdk = sdk_or_skip!("page_amd_test_displace");
+    let fs = Fs::start(&sdk, "displace", Options::default());
+    let mark = b_leg_call(&fs, "displace", "amd_displace", "&park");
+    let params = params_of(&fs.amd_conf);
+    let want = offline(&fs.root.join("sounds/Answering_Machine.wav"), &params);
+    eprintln!("displace: live {mark:?}; offline on the file {}/{} at {} ms", want.status, want.cause, want.at_ms);
+    assert_eq!(mark["ext"], "machine_found", "{}", fs.tail(60));
+    assert_eq!((mark["status"].as_str(), mark["result"].as_str()), (want.status.as_str(), want.cause.as_str()), "{}", fs.tail(60));
+    let ms: u64 = mark["ms"].parse().unwrap();
+    assert!(ms.abs_diff(want.at_ms) <= 200, "decided at {ms} ms live, {} ms offline", want.at_ms);
+    let events = fs.events.for_uuid(&mark["uuid"]);
+    assert!(events.iter().any(|e| e.get("Action").map(String::as_str) == Some("Start Talking")), "no Start Talking event: {events:?}");
+    assert!(events.iter().any(|e| e.get("Action").map(String::as_str) == Some("Result")), "no Result event: {events:?}");
+    fs.wait_no_channels(Duration::from_secs(20));
+    assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
+}
+
+/// The project's dialplan/amd_test.xml runs end to end in FreeSWITCH as written (it parses,
+/// voice_start before answer with media_bug_answer_req, waitforresult with a prompt, the
+/// transfer, the page's CRIT line). Its decision is not checked: see the note in the report
+/// about the order of voice_start and the displace media bug.
+#[test]
+fn project_amd_test_dialplan_runs() {
+    let sdk = sdk_or_skip!("project_amd_test_dialplan_runs");
+    let fs = Fs::start(&sdk, "amd_test", Options::default());
+    let reply = fs.api("originate loopback/263/default &park");
+    assert!(reply.starts_with("+OK"), "originate: {reply}\n{}", fs.tail(40));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let needle = "AMD result is => ";
+    let line = loop {
+        let log = fs.log_text();
+        if let Some(l) = log.lines().find(|l| l.contains("[CRIT]") && l.contains(needle)) {
+            break l.to_string();
+        }
+        assert!(Instant::now() < deadline, "no CRIT `{needle}` line\n{}", fs.tail(80));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (_, rest) = line.split_once(needle).unwrap();
+    let (status, result) = rest.split_once(" and AMD Status is => ").expect("the page's log format");
+    let event = fs.events.all().into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Result")).expect("a Result event");
+    assert_eq!(event.get("AMD-Status").map(String::as_str), Some(status.trim()));
+    assert_eq!(event.get("AMD-Result").map(String::as_str), Some(result.trim()));
+    let found = match status.trim() {
+        "machine" => "machine_found",
+        "person" => "person_found",
+        _ => "amd_unsure",
+    };
+    assert!(fs.log_text().contains(&format!("Processing  <0000000000>->{found} in context default")), "no transfer to {found}\n{}", fs.tail(60));
+    eprintln!("dialplan/amd_test.xml: {status}/{result}");
+    fs.wait_no_channels(Duration::from_secs(20));
+    assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
+}
+
+/// voice_start then voice_stop 0.5 s later: the slot is freed at voice_stop, no result appears
+/// afterwards, and amd_info shows allocated => 0 after the call.
+#[test]
+fn voice_stop_frees_the_slot() {
+    let sdk = sdk_or_skip!("voice_stop_frees_the_slot");
+    let fs = Fs::start(&sdk, "voice_stop", Options::default());
+    let u = uuid(&fs);
+    let clip = crate_dir().join("tests/data/human_business.wav");
+    let vars = [
+        ("amd_tag", "stop".to_string()),
+        ("play_file", clip.display().to_string()),
+        ("far_tail_ms", FAR_TAIL_MS.to_string()),
+    ];
+    originate(&fs, &u, &vars, "far_play", "amd_stop");
+    let mark = fs
+        .wait_mark("stop", |e| e == "after_stop", Instant::now() + Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("no after_stop line\n{}", fs.tail(60)));
+    assert_eq!(logged_allocated(&fs, "running"), Some(1), "amd_info while detecting\n{}", fs.tail(60));
+    assert_eq!(logged_allocated(&fs, "stopped"), Some(0), "amd_info right after voice_stop\n{}", fs.tail(60));
+    // 4 s into a greeting that decides at ~3.5 s: nothing decided after voice_stop.
+    assert_eq!((mark["status"].as_str(), mark["result"].as_str()), ("", ""), "a result after voice_stop: {mark:?}");
+    assert!(fs.events.for_uuid(&u).iter().all(|e| e.get("Action").map(String::as_str) != Some("Result")), "a Result event after voice_stop");
+    assert!(fs.log_text().contains(&format!("[{u}] AMD detection ended by voice_stop before a decision")), "{}", fs.tail(60));
+    fs.wait_no_channels(Duration::from_secs(20));
+    assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
+}
+
+/// The far end hangs up 1 s into a long greeting, before any decision: the detection ends with
+/// the call and its slot is free.
+#[test]
+fn hangup_before_a_decision_frees_the_slot() {
+    let sdk = sdk_or_skip!("hangup_before_a_decision_frees_the_slot");
+    let fs = Fs::start(&sdk, "hangup", Options::default());
+    let u = uuid(&fs);
+    let clip = crate_dir().join("tests/data/human_business.wav");
+    let vars = [
+        ("amd_tag", "hangup".to_string()),
+        ("play_file", clip.display().to_string()),
+        ("rec_file", fs.rec_file("hangup").display().to_string()),
+    ];
+    originate(&fs, &u, &vars, "far_hangup_1s", "amd_near");
+    let needle = format!("[{u}] AMD detection ended by hangup before a decision");
+    assert!(wait_log(&fs, &needle, Duration::from_secs(15)), "no `{needle}`\n{}", fs.tail(60));
+    fs.wait_no_channels(Duration::from_secs(20));
+    assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
+    assert!(fs.marks().iter().all(|m| m.get("tag").map(String::as_str) != Some("hangup")), "the near end went on after the hangup");
+    assert!(fs.events.for_uuid(&u).iter().all(|e| e.get("Action").map(String::as_str) != Some("Result")), "a Result event");
+}
+
+/// `reload mod_rust_amd` while no call runs: the module comes back, answers amd_info, and
+/// detects on the next call.
+#[test]
+fn reload_while_idle() {
+    let sdk = sdk_or_skip!("reload_while_idle");
+    let fs = Fs::start(&sdk, "reload", Options::default());
+    let reply = fs.api("reload mod_rust_amd");
+    assert!(reply.contains("+OK"), "reload: {reply:?}\n{}", fs.tail(40));
+    assert!(!reply.contains("-ERR"), "reload: {reply:?}\n{}", fs.tail(40));
+    assert_eq!(fs.api("module_exists mod_rust_amd").trim(), "true");
+    assert_eq!(fs.amd_info(), (1000, 0));
+    assert_eq!(fs.api("amd_available").trim(), "true");
+    let log = fs.log_text();
+    assert_eq!(log.matches("mod_rust_amd loaded: 1000 AMD channels").count(), 2, "loaded twice\n{}", fs.tail(60));
+    assert!(log.contains("mod_rust_amd shut down (0 detection(s) stopped; 0 slot(s) still allocated)"), "{}", fs.tail(60));
+    // And it still detects.
+    let clip = Clip { tag: "after_reload".into(), path: crate_dir().join("tests/data/human_hello.wav"), label: Some("person".into()) };
+    let results = run_calls(&fs, &[clip]);
+    let problems = check_calls(&results);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(fs.amd_info(), (1000, 0));
+}
