@@ -670,7 +670,11 @@ fn check_calls(results: &[CallResult]) -> Vec<String> {
         if r.ms.abs_diff(heard.at_ms) > 40 {
             problems.push(format!("{}: decided at {} ms live, {} ms offline on the recording", r.tag, r.ms, heard.at_ms));
         }
-        if r.status != file.status.as_str() || (!r.resampled && r.result != file.cause.as_str()) {
+        // The far end's audio reaches the bug a frame or so after the file's start: two timers
+        // due within that much of each other may then swap (max-count vs max-intro). The
+        // recording above is the exact check; against the file the cause may differ only so.
+        let cause_differs = r.result != file.cause.as_str() && r.ms.abs_diff(file.at_ms) > 40;
+        if r.status != file.status.as_str() || (!r.resampled && cause_differs) {
             problems.push(format!("{}: live {}/{} but offline on the file {}/{}", r.tag, r.status, r.result, file.status, file.cause));
         }
         if !r.resampled && r.ms.abs_diff(file.at_ms) > 200 {
