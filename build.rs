@@ -28,7 +28,7 @@ const FUNCTIONS: &[&str] = &[
     "switch_channel_event_set_data",
     "switch_core_media_bug_add",
     "switch_core_media_bug_remove_callback",
-    "switch_core_media_bug_get_read_replace_frame",
+    "switch_core_media_bug_read",
     "switch_core_media_bug_get_session",
     "switch_event_create_subclass_detailed",
     "switch_event_add_header_string",
@@ -76,6 +76,7 @@ const TYPES: &[&str] = &[
 /// Constants the module uses (tests/layout.rs checks each one against the real headers).
 const CONSTANTS: &[&str] = &[
     "SWITCH_API_VERSION",
+    "SWITCH_RECOMMENDED_BUFFER_SIZE",
     "SWITCH_FALSE",
     "SWITCH_TRUE",
     "SWITCH_STATUS_SUCCESS",
@@ -96,9 +97,9 @@ const CONSTANTS: &[&str] = &[
     "SWITCH_APPLICATION_INTERFACE",
     "SWITCH_API_INTERFACE",
     "SWITCH_ABC_TYPE_INIT",
-    "SWITCH_ABC_TYPE_READ_REPLACE",
+    "SWITCH_ABC_TYPE_READ",
     "SWITCH_ABC_TYPE_CLOSE",
-    "SMBF_READ_REPLACE",
+    "SMBF_READ_STREAM",
     "SMBF_ANSWER_REQ",
     "SMBF_NO_PAUSE",
     "CF_ANSWERED",

@@ -15,6 +15,9 @@
 
 #define SWITCH_API_VERSION 5
 
+/* Room for any one frame of decoded audio. */
+#define SWITCH_RECOMMENDED_BUFFER_SIZE 8192
+
 /* ---- enumerations (only the values used; explicit numbers) ---- */
 
 typedef enum {
@@ -55,12 +58,12 @@ typedef enum {
 
 typedef enum {
 	SWITCH_ABC_TYPE_INIT = 0,
-	SWITCH_ABC_TYPE_READ_REPLACE = 4,
+	SWITCH_ABC_TYPE_READ = 1,
 	SWITCH_ABC_TYPE_CLOSE = 8
 } switch_abc_type_t;
 
 typedef enum {
-	SMBF_READ_REPLACE = (1 << 3),
+	SMBF_READ_STREAM = (1 << 0),
 	SMBF_ANSWER_REQ = (1 << 6),
 	SMBF_NO_PAUSE = (1 << 10)
 } switch_media_bug_flag_enum_t;
@@ -264,7 +267,7 @@ switch_status_t switch_core_media_bug_add(switch_core_session_t *session, const 
 										  switch_media_bug_callback_t callback, void *user_data, time_t stop_time,
 										  switch_media_bug_flag_t flags, switch_media_bug_t **new_bug);
 switch_status_t switch_core_media_bug_remove_callback(switch_core_session_t *session, switch_media_bug_callback_t callback);
-switch_frame_t *switch_core_media_bug_get_read_replace_frame(switch_media_bug_t *bug);
+switch_status_t switch_core_media_bug_read(switch_media_bug_t *bug, switch_frame_t *frame, switch_bool_t fill);
 switch_core_session_t *switch_core_media_bug_get_session(switch_media_bug_t *bug);
 
 switch_status_t switch_event_create_subclass_detailed(const char *file, const char *func, int line, switch_event_t **event,

@@ -928,8 +928,9 @@ fn page_amd_test_displace() {
 
 /// The project's dialplan/amd_test.xml runs end to end in FreeSWITCH as written (it parses,
 /// voice_start before answer with media_bug_answer_req, waitforresult with a prompt, the
-/// transfer, the page's CRIT line). Its decision is not checked: see the note in the report
-/// about the order of voice_start and the displace media bug.
+/// transfer, the page's CRIT line), and in the page's order (voice_start before the
+/// api_on_answer uuid_displace) the module hears the displaced Answering_Machine.wav: its read
+/// stream bug runs after the displace's READ_REPLACE bug, so the decision is the file's.
 #[test]
 fn project_amd_test_dialplan_runs() {
     let sdk = sdk_or_skip!("project_amd_test_dialplan_runs");
@@ -958,6 +959,9 @@ fn project_amd_test_dialplan_runs() {
     };
     assert!(fs.log_text().contains(&format!("Processing  <0000000000>->{found} in context default")), "no transfer to {found}\n{}", fs.tail(60));
     eprintln!("dialplan/amd_test.xml: {status}/{result}");
+    let want = offline(&fs.root.join("sounds/Answering_Machine.wav"), &params_of(&fs.amd_conf));
+    assert_eq!((status.trim(), result.trim()), (want.status.as_str(), want.cause.as_str()), "offline on the file\n{}", fs.tail(60));
+    assert_eq!(status.trim(), "machine");
     fs.wait_no_channels(Duration::from_secs(20));
     assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
 }

@@ -1,5 +1,12 @@
-//! A media bug on a session's read audio (SMBF_READ_REPLACE: the decoded frames the session
-//! reads, as mod_avmd uses), delivered to a Rust handler.
+//! A media bug on a session's read audio, delivered to a Rust handler.
+//!
+//! The bug is a read stream (SMBF_READ_STREAM): on every frame the session reads, the core copies
+//! the decoded audio into the bug's buffer and calls us with SWITCH_ABC_TYPE_READ; we take it
+//! back out with `switch_core_media_bug_read`. The core runs every READ_REPLACE bug on a frame
+//! before any READ_STREAM bug, so the detector hears the audio as the session ends up with it,
+//! after whatever those bugs did to it (uuid_displace mixing in a file, for instance), whatever
+//! order the bugs were attached in. A READ_REPLACE bug of our own would hear the frame before any
+//! READ_REPLACE bug attached after it.
 
 use std::borrow::Cow;
 use std::os::raw::c_void;
@@ -43,7 +50,7 @@ pub fn attach<H: BugHandler>(session: &Session, function: &str, handler: Arc<H>)
             Some(trampoline::<H>),
             user,
             0,
-            ffi::SMBF_READ_REPLACE as ffi::switch_media_bug_flag_t,
+            ffi::SMBF_READ_STREAM as ffi::switch_media_bug_flag_t,
             &mut bug,
         )
     };
@@ -95,21 +102,13 @@ extern "C" fn trampoline<H: BugHandler>(
             }
             ffi::SWITCH_TRUE
         }
-        ffi::SWITCH_ABC_TYPE_READ_REPLACE => {
+        ffi::SWITCH_ABC_TYPE_READ => {
             let Some(session) = session else {
                 return ffi::SWITCH_FALSE;
             };
             // SAFETY: the handler lives until CLOSE.
             let handler = unsafe { &*(user_data as *const H) };
-            let r = catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: a live bug in its READ_REPLACE callback.
-                let frame = unsafe { (core().switch_core_media_bug_get_read_replace_frame)(bug) };
-                // SAFETY: NULL or the frame the core is handing through the bug.
-                match unsafe { read_frame(frame) } {
-                    Some(f) => handler.on_frame(session, &f),
-                    None => true,
-                }
-            }));
+            let r = catch_unwind(AssertUnwindSafe(|| drain(bug, session, handler)));
             match r {
                 Ok(true) => ffi::SWITCH_TRUE,
                 Ok(false) => ffi::SWITCH_FALSE,
@@ -121,6 +120,43 @@ extern "C" fn trampoline<H: BugHandler>(
         }
         _ => ffi::SWITCH_TRUE,
     }
+}
+
+/// At most this many packets are taken out of the bug's buffer per callback: the core adds one
+/// frame's audio before each call, so one is the usual case; the rest only catches up.
+const MAX_PACKETS_PER_CALLBACK: usize = 4;
+
+/// Hands the audio buffered in the bug to the handler, one packet at a time. `false` when the
+/// handler asks to be detached.
+fn drain<H: BugHandler>(bug: *mut ffi::switch_media_bug_t, session: Session, handler: &H) -> bool {
+    if bug.is_null() {
+        return true;
+    }
+    const BUF_BYTES: usize = ffi::SWITCH_RECOMMENDED_BUFFER_SIZE as usize;
+    // i16 storage keeps the samples aligned for a borrowed slice.
+    let mut buf = [0i16; BUF_BYTES / 2];
+    for _ in 0..MAX_PACKETS_PER_CALLBACK {
+        let mut frame = ffi::switch_frame_t {
+            data: buf.as_mut_ptr() as *mut c_void,
+            buflen: BUF_BYTES as u32,
+            ..Default::default()
+        };
+        // `fill` set: without it the core answers an empty buffer with SUCCESS and a packet of
+        // filler bytes (0xff) instead of saying there is nothing; with it, any status but
+        // SUCCESS means less than one packet is buffered.
+        // SAFETY: a live bug in its READ callback; `frame.data` holds `buflen` writable bytes.
+        let st = unsafe { (core().switch_core_media_bug_read)(bug, &mut frame, ffi::SWITCH_TRUE) };
+        if !Status::from_raw(st).is_ok() || frame.datalen == 0 {
+            break;
+        }
+        frame.datalen = frame.datalen.min(BUF_BYTES as u32);
+        // SAFETY: `data` is our buffer, `datalen` clamped to its size.
+        let Some(f) = (unsafe { read_frame(&mut frame) }) else { break };
+        if !handler.on_frame(session, &f) {
+            return false;
+        }
+    }
+    true
 }
 
 /// # Safety

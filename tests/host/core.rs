@@ -5,8 +5,9 @@
 //!
 //! What is simulated, after the real core's behaviour:
 //! - a session reads its audio in whichever thread reads (its own thread during sleep and
-//!   playback, or a separate media thread); a READ_REPLACE media bug sees every decoded frame,
-//!   not before answer when `media_bug_answer_req` was set; a bug whose callback returns false is
+//!   playback, or a separate media thread); a READ_STREAM media bug gets every decoded frame
+//!   added to its buffer and a READ callback, in which switch_core_media_bug_read hands back one
+//!   packet (the size of the frames fed) while a whole one is buffered; not before answer when `media_bug_answer_req` was set; a bug whose callback returns false is
 //!   pruned (CLOSE) after the frame; hangup removes every bug (CLOSE).
 //! - sleep and playback loop frame by frame: they stop on hangup, on transfer and on CF_BREAK
 //!   (which they clear), and run the session's private event queue each time round.
@@ -101,8 +102,18 @@ pub struct Bug {
     callback: ffi::switch_media_bug_callback_t,
     user_data: *mut c_void,
     flags: u32,
-    frame: ffi::switch_frame_t,
+    stream: Mutex<BugStream>,
     prune: AtomicBool,
+}
+
+/// The read audio buffered for a bug, as the core keeps it for a READ_STREAM bug.
+#[derive(Default)]
+struct BugStream {
+    bytes: VecDeque<u8>,
+    /// Bytes per packet: the size of the last frame fed.
+    packet: usize,
+    rate: u32,
+    channels: u32,
 }
 
 /// The channel lives inside its session; the module's channel pointer points here.
@@ -240,7 +251,7 @@ impl Session {
         let rate = self.rate.load(Ordering::SeqCst);
         let channels = self.channels.load(Ordering::SeqCst).max(1);
         let n = (rate / 50) as usize * channels as usize;
-        let mut data: Vec<i16> = {
+        let data: Vec<i16> = {
             let mut a = lock(&self.audio);
             let (audio, pos) = &mut *a;
             let mut v = vec![0i16; n];
@@ -255,24 +266,24 @@ impl Session {
             let answered = self.channel.answered.load(Ordering::SeqCst);
             let mut prune = false;
             {
-                let mut bugs = self.bugs.write().unwrap();
-                for b in bugs.iter_mut() {
+                let bugs = self.bugs.write().unwrap();
+                for b in bugs.iter() {
                     if !answered && b.flags & ffi::SMBF_ANSWER_REQ != 0 {
                         continue;
                     }
-                    b.frame.data = data.as_mut_ptr() as *mut c_void;
-                    b.frame.datalen = (data.len() * 2) as u32;
-                    b.frame.buflen = b.frame.datalen;
-                    b.frame.samples = (data.len() / channels as usize) as u32;
-                    b.frame.rate = rate;
-                    b.frame.channels = channels;
+                    {
+                        let mut st = lock(&b.stream);
+                        st.bytes.extend(data.iter().flat_map(|v| v.to_ne_bytes()));
+                        st.packet = data.len() * 2;
+                        st.rate = rate;
+                        st.channels = channels;
+                    }
                     let bp = &**b as *const Bug as *mut ffi::switch_media_bug_t;
                     let ok = match b.callback {
-                        // SAFETY: the module's callback with its own user data, bug and frame live.
-                        Some(cb) => unsafe { cb(bp, b.user_data, ffi::SWITCH_ABC_TYPE_READ_REPLACE) },
+                        // SAFETY: the module's callback with its own user data; the bug is live.
+                        Some(cb) => unsafe { cb(bp, b.user_data, ffi::SWITCH_ABC_TYPE_READ) },
                         None => ffi::SWITCH_TRUE,
                     };
-                    b.frame.data = std::ptr::null_mut();
                     if ok == ffi::SWITCH_FALSE {
                         b.prune.store(true, Ordering::SeqCst);
                         prune = true;
@@ -731,7 +742,7 @@ pub extern "C" fn switch_core_media_bug_add(
         callback,
         user_data,
         flags,
-        frame: ffi::switch_frame_t::default(),
+        stream: Mutex::new(BugStream::default()),
         prune: AtomicBool::new(false),
     });
     let bp = &*b as *const Bug as *mut ffi::switch_media_bug_t;
@@ -771,11 +782,38 @@ pub extern "C" fn switch_core_media_bug_remove_callback(
     }
 }
 
+/// One packet out of the bug's buffer; FALSE, as the real one with `fill` set (as the module
+/// calls it), when less than a packet is buffered or the caller's buffer is too small. Without
+/// `fill` the real one pads an empty buffer with filler; the host does not emulate that.
 #[no_mangle]
-pub extern "C" fn switch_core_media_bug_get_read_replace_frame(b: *mut ffi::switch_media_bug_t) -> *mut ffi::switch_frame_t {
-    assert!(!b.is_null());
-    // SAFETY: a bug made by media_bug_add, inside its callback.
-    unsafe { &mut (*(b as *mut Bug)).frame as *mut ffi::switch_frame_t }
+pub extern "C" fn switch_core_media_bug_read(
+    b: *mut ffi::switch_media_bug_t,
+    frame: *mut ffi::switch_frame_t,
+    _fill: ffi::switch_bool_t,
+) -> ffi::switch_status_t {
+    assert!(!b.is_null() && !frame.is_null());
+    // SAFETY: a bug made by media_bug_add, inside its callback; the caller's frame.
+    let (b, f) = unsafe { (&*(b as *const Bug), &mut *frame) };
+    let mut st = lock(&b.stream);
+    f.datalen = 0;
+    if st.packet == 0 || (f.buflen as usize) < st.packet || f.data.is_null() {
+        return ffi::SWITCH_STATUS_FALSE;
+    }
+    if st.bytes.len() < st.packet {
+        return ffi::SWITCH_STATUS_FALSE;
+    }
+    let n = st.packet;
+    // SAFETY: the caller's buffer holds `buflen` >= n bytes.
+    let out = unsafe { std::slice::from_raw_parts_mut(f.data as *mut u8, n) };
+    for (o, v) in out.iter_mut().zip(st.bytes.drain(..n)) {
+        *o = v;
+    }
+    f.datalen = n as u32;
+    f.channels = st.channels.max(1);
+    f.samples = (n / 2) as u32 / f.channels;
+    f.rate = st.rate;
+    f.codec = std::ptr::null_mut();
+    ffi::SWITCH_STATUS_SUCCESS
 }
 
 #[no_mangle]
