@@ -7,6 +7,8 @@
 
 #[path = "host/audio.rs"]
 mod audio;
+#[path = "shared/built_module.rs"]
+mod built_module;
 #[path = "host/core.rs"]
 mod fake_core;
 
@@ -40,25 +42,10 @@ const TEST_CONFIG: &str = r#"<configuration name="amd.conf" description="AMD Con
   </settings>
 </configuration>"#;
 
-/// The module cargo built with this test: target/<profile>/deps/libmod_rust_amd.so, next to the
-/// test executable (`cargo test` leaves it there), or target/<profile>/libmod_rust_amd.so (where
-/// `cargo build` puts it): the newer of the two.
-fn so_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let candidates = [deps.join("libmod_rust_amd.so"), deps.parent().unwrap().join("libmod_rust_amd.so")];
-    candidates
-        .iter()
-        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
-        .max()
-        .map(|(_, p)| p)
-        .expect("libmod_rust_amd.so built next to the test executable")
-}
-
 fn module() -> &'static Module {
     static M: OnceLock<Module> = OnceLock::new();
     M.get_or_init(|| {
-        let path = so_path();
+        let path = built_module::path();
         // SAFETY: loading our own module; its initialisers are Rust's and do nothing unusual.
         let lib = unsafe { libloading::Library::new(&path) }.unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
         // SAFETY: the exported table has this type.

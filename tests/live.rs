@@ -10,6 +10,9 @@
 //! Where no FreeSWITCH is installed (`pkg-config freeswitch` fails or its bin/freeswitch is
 //! missing), every test here prints why and passes.
 
+#[path = "shared/built_module.rs"]
+mod built_module;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -87,19 +90,6 @@ macro_rules! sdk_or_skip {
     };
 }
 
-/// The module cargo built with this test: target/<profile>/deps/libmod_rust_amd.so next to the
-/// test executable, or target/<profile>/libmod_rust_amd.so: the newer of the two.
-fn built_module() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let candidates = [deps.join("libmod_rust_amd.so"), deps.parent().unwrap().join("libmod_rust_amd.so")];
-    candidates
-        .iter()
-        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p.clone())))
-        .max()
-        .map(|(_, p)| p)
-        .expect("libmod_rust_amd.so built next to the test executable")
-}
 
 // ---------------------------------------------------------------------------------------------
 // The event socket.
@@ -316,7 +306,7 @@ impl Fs {
             }
             std::os::unix::fs::symlink(entry.path(), root.join("mod").join(&file_name)).unwrap();
         }
-        std::fs::copy(built_module(), root.join("mod/mod_rust_amd.so")).unwrap();
+        std::fs::copy(built_module::path(), root.join("mod/mod_rust_amd.so")).unwrap();
         // Sounds for the page's amd_test dialplan (sound_prefix points here).
         let sounds = root.join("sounds");
         std::fs::copy(crate_dir().join("tests/data/machine_beep.wav"), sounds.join("Answering_Machine.wav")).unwrap();
