@@ -233,7 +233,7 @@ impl State {
             return;
         }
         let verdict = tone_update
-            .and_then(|u| self.judge_tone(u, now))
+            .and_then(|u| self.judge_tone(u))
             .or_else(|| self.judge_timing(now));
         if let Some((status, cause)) = verdict {
             let decision = Decision { status, cause, at_ms: now };
@@ -308,7 +308,7 @@ impl State {
         self.talk.first_word_start().is_some_and(|s| s + MIN_BEEP_MS < at_ms)
     }
 
-    fn judge_tone(&mut self, update: ToneUpdate, now: u64) -> Option<(Status, Cause)> {
+    fn judge_tone(&mut self, update: ToneUpdate) -> Option<(Status, Cause)> {
         let machine = |cause| Some((Status::Machine, cause));
         match update {
             ToneUpdate::Ongoing(run) => {
@@ -319,10 +319,9 @@ impl State {
                     return if run.duration_ms >= MIN_CNG_MS { machine(Cause::Fax) } else { None };
                 }
                 if let (Some(first), Some(second)) = (self.sit.first, self.sit.second) {
-                    if run.start_ms <= second.start_ms + second.duration_ms + SIT_GAP_MS && run.duration_ms >= MIN_BEEP_MS {
-                        if tone::sit_code(&first, &second, &run).is_some() {
-                            return machine(Cause::Sit);
-                        }
+                    let third_in_time = run.start_ms <= second.end_ms() + SIT_GAP_MS && run.duration_ms >= MIN_BEEP_MS;
+                    if third_in_time && tone::sit_code(&first, &second, &run).is_some() {
+                        return machine(Cause::Sit);
                     }
                 }
                 if tone::may_start_sit(&run) || (tone::may_continue_sit(&run) && self.sit.first.is_some()) {
@@ -347,14 +346,13 @@ impl State {
                         return None;
                     }
                     if let Some(first) = self.sit.first {
-                        if tone::may_continue_sit(&run) && run.start_ms <= first.start_ms + first.duration_ms + SIT_GAP_MS {
+                        if tone::may_continue_sit(&run) && run.start_ms <= first.end_ms() + SIT_GAP_MS {
                             self.sit.second = Some(run);
                             return None;
                         }
                     }
                 }
                 self.sit = SitProgress::default();
-                let _ = now;
                 if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) && !tone::is_ced(&run) && !tone::is_cng(&run) {
                     return machine(Cause::Beep);
                 }
@@ -377,7 +375,7 @@ impl State {
         // A SIT sequence in progress whose next segment is overdue was a beep after all.
         if let Some(first) = self.sit.first {
             let last = self.sit.second.unwrap_or(first);
-            if !self.tones.active() && now > last.start_ms + last.duration_ms + SIT_GAP_MS {
+            if !self.tones.active() && now > last.end_ms() + SIT_GAP_MS {
                 self.sit = SitProgress::default();
                 if p.detect_beep {
                     return Some((Status::Machine, Cause::Beep));

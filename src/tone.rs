@@ -94,6 +94,13 @@ pub struct ToneRun {
     pub level_db: f32,
 }
 
+impl ToneRun {
+    /// Estimated end of the tone (so far) in ms of audio.
+    pub fn end_ms(&self) -> u64 {
+        self.start_ms + self.duration_ms
+    }
+}
+
 /// What the tracker saw in one block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ToneUpdate {

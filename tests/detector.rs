@@ -168,9 +168,11 @@ fn talking_edges_are_reported_with_their_audio_times() {
 
 /// The same call gives the same answer at every rate and with any frame size (1-120 ms,
 /// varying, some empty), give or take one 10 ms block.
+type Scenario = Box<dyn Fn(&mut Synth)>;
+
 #[test]
 fn rates_and_frame_sizes_do_not_change_the_answer() {
-    let scenarios: Vec<Box<dyn Fn(&mut Synth)>> = vec![
+    let scenarios: Vec<Scenario> = vec![
         Box::new(|s| {
             s.silence(500).noise_burst(400, 3000.0).silence(2000);
         }),

@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mod_rust_amd::analyze::{analyze, Outcome};
 use mod_rust_amd::eval::{read_labels, render, report, Scored};
-use mod_rust_amd::params::{settings_from_xml, MODULE_SETTINGS};
+use mod_rust_amd::module::config::ModuleConfig;
+use mod_rust_amd::params::settings_from_xml;
 use mod_rust_amd::wav::read_file;
 use mod_rust_amd::Params;
 
@@ -58,13 +59,11 @@ impl Settings {
         if let Some(path) = &self.conf {
             let xml = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let settings = settings_from_xml(&xml).map_err(|e| format!("{}: {e}", path.display()))?;
-            let detector_settings = settings
-                .iter()
-                .filter(|(k, _)| !MODULE_SETTINGS.contains(&k.as_str()))
-                .map(|(k, v)| (k.as_str(), v.as_str()));
-            for e in params.apply_settings(detector_settings) {
-                eprintln!("amd: {}: {e}; keeping {}", path.display(), params.get(&e.key).unwrap_or_else(|| "nothing".into()));
+            let (config, problems) = ModuleConfig::from_settings(&settings);
+            for problem in problems {
+                eprintln!("amd: {}: {problem}", path.display());
             }
+            params = config.params;
         }
         for data in &self.set {
             for e in params.apply_pairs(data) {

@@ -26,17 +26,19 @@ impl ModuleConfig {
     /// Reads `<configuration name="amd.conf"><settings><param name value/>...` text. Bad values
     /// keep their defaults; every problem comes back as a message naming the key and the value.
     pub fn from_xml(xml: &str) -> (ModuleConfig, Vec<String>) {
+        match settings_from_xml(xml) {
+            Ok(settings) => ModuleConfig::from_settings(&settings),
+            Err(e) => (ModuleConfig::default(), vec![format!("{e}; using the defaults")]),
+        }
+    }
+
+    /// Applies amd.conf.xml's `(name, value)` pairs: the module's own keys here, the rest to the
+    /// detector's [`Params`]. Bad values keep their defaults and come back as messages.
+    pub fn from_settings(settings: &[(String, String)]) -> (ModuleConfig, Vec<String>) {
         let mut cfg = ModuleConfig::default();
         let mut problems = Vec::new();
-        let settings = match settings_from_xml(xml) {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(format!("{e}; using the defaults"));
-                return (cfg, problems);
-            }
-        };
         let mut detector_settings = Vec::new();
-        for (key, value) in &settings {
+        for (key, value) in settings {
             if key.trim().eq_ignore_ascii_case(MAX_CHANNELS) {
                 match value.trim().parse::<usize>() {
                     Ok(n) if n <= MAX_CHANNELS_LIMIT => cfg.max_channels = n,
@@ -60,6 +62,19 @@ impl ModuleConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_amd_conf_xml_holds_exactly_the_defaults() {
+        let xml = include_str!("../../conf/autoload_configs/amd.conf.xml");
+        let settings = settings_from_xml(xml).unwrap();
+        // Every key is set in the file, so equal-to-default means the file says the defaults.
+        for name in Params::names().chain([MAX_CHANNELS]) {
+            assert!(settings.iter().any(|(k, _)| k == name), "amd.conf.xml lacks {name}");
+        }
+        let (cfg, problems) = ModuleConfig::from_settings(&settings);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg, ModuleConfig::default());
+    }
 
     #[test]
     fn reads_params_and_max_channels() {
