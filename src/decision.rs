@@ -35,6 +35,8 @@ pub enum Cause {
     TooLong,
     /// More than `noise_max_count` words in the greeting.
     MaxCount,
+    /// A word longer than `noise_max_word_length` (off unless set; app_amd's maximum_word_length).
+    MaxWordLength,
     /// The greeting went on for longer than `noise_max_intro`.
     MaxIntro,
     /// Nothing heard for `silent_initial` after answer.
@@ -50,9 +52,10 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 8] = [
+    pub const ALL: [Cause; 9] = [
         Cause::TooLong,
         Cause::MaxCount,
+        Cause::MaxWordLength,
         Cause::MaxIntro,
         Cause::SilentInitial,
         Cause::SilentAfterIntro,
@@ -65,6 +68,7 @@ impl Cause {
         match self {
             Cause::TooLong => "too-long",
             Cause::MaxCount => "max-count",
+            Cause::MaxWordLength => "max-word-length",
             Cause::MaxIntro => "max-intro",
             Cause::SilentInitial => "silent-initial",
             Cause::SilentAfterIntro => "silent-after-intro",
@@ -88,6 +92,20 @@ pub struct Decision {
     pub cause: Cause,
     /// Milliseconds of audio from the start of detection to the decision.
     pub at_ms: u64,
+}
+
+/// What the detector had measured when it decided: the figures behind the cause (app_amd's
+/// `amd_cause` quotes them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Evidence {
+    /// Words counted in the greeting.
+    pub words: u32,
+    /// From the first word's start to the end of the last word, ms (0 before any word).
+    pub greeting_ms: u64,
+    /// Quiet since the last sound (since the start when nothing was heard), ms.
+    pub silence_ms: u64,
+    /// The longest word, ms.
+    pub longest_word_ms: u64,
 }
 
 /// Everything the detector reports, in the order it happened in the audio.

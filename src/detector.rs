@@ -5,7 +5,7 @@
 //! those into a decision. Steady tones are followed alongside: a beep right after a greeting,
 //! a fax tone or a special information tone decides `machine` whatever the timing says.
 
-use crate::decision::{Cause, Decision, Event, Status};
+use crate::decision::{Cause, Decision, Event, Evidence, Status};
 use crate::frontend::{BlockStats, FrontEnd, BLOCK_MS, HISTORY};
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
@@ -99,6 +99,7 @@ struct State {
     prev_rho1: f32,
     prev_rho2: f32,
     decision: Option<Decision>,
+    evidence: Evidence,
 }
 
 pub struct Detector {
@@ -134,6 +135,7 @@ impl Detector {
                 prev_rho1: 0.0,
                 prev_rho2: 0.0,
                 decision: None,
+                evidence: Evidence::default(),
             },
         })
     }
@@ -160,6 +162,11 @@ impl Detector {
     /// The decision, once there is one.
     pub fn decision(&self) -> Option<Decision> {
         self.state.decision
+    }
+
+    /// The figures behind the decision (all zero before it).
+    pub fn evidence(&self) -> Evidence {
+        self.state.evidence
     }
 
     /// Milliseconds of audio analysed so far (whole 10 ms blocks).
@@ -237,6 +244,7 @@ impl State {
             .or_else(|| self.judge_timing(now));
         if let Some((status, cause)) = verdict {
             let decision = Decision { status, cause, at_ms: now };
+            self.evidence = self.measure(now);
             self.decision = Some(decision);
             on_event(Event::Decided(decision));
         }
@@ -370,6 +378,21 @@ impl State {
             && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
     }
 
+    fn measure(&self, now: u64) -> Evidence {
+        let first = self.talk.first_word_start();
+        let last_sound = self.talk.last_sound_end();
+        let last_activity = self.talk.last_activity_end();
+        Evidence {
+            words: self.talk.words(),
+            greeting_ms: match (first, last_sound) {
+                (Some(f), Some(l)) => l.saturating_sub(f),
+                _ => 0,
+            },
+            silence_ms: now.saturating_sub(last_activity.unwrap_or(0)),
+            longest_word_ms: self.talk.longest_word_ms(),
+        }
+    }
+
     fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
         let p = &self.params;
         // A SIT sequence in progress whose next segment is overdue was a beep after all.
@@ -393,6 +416,9 @@ impl State {
                 let last_sound = self.talk.last_sound_end().unwrap_or(greeting_start);
                 if self.talk.words() > p.noise_max_count {
                     return Some((Status::Machine, Cause::MaxCount));
+                }
+                if p.noise_max_word_length > 0 && self.talk.longest_word_ms() >= u64::from(p.noise_max_word_length) {
+                    return Some((Status::Machine, Cause::MaxWordLength));
                 }
                 if last_sound - greeting_start >= u64::from(p.noise_max_intro) {
                     return Some((Status::Machine, Cause::MaxIntro));

@@ -16,7 +16,7 @@ mod talk;
 mod tone;
 pub mod wav;
 
-pub use decision::{Cause, Decision, Event, Status};
+pub use decision::{Cause, Decision, Event, Evidence, Status};
 pub use detector::{Detector, UnsupportedRate};
 pub use params::{ParamError, Params};
 

@@ -40,6 +40,9 @@ pub struct Params {
     pub noise_max_count: u32,
     /// With no decision by this time the call is `unsure` / `too-long`.
     pub total_analysis_time: u32,
+    /// A single word longer than this makes the call `machine` / `max-word-length`; 0 turns the
+    /// rule off. Our addition, for app_amd's maximum_word_length.
+    pub noise_max_word_length: u32,
     /// Log each talking edge and the decision.
     pub debug: bool,
     /// Our addition: dB above the tracked background level a block must reach to count as sound
@@ -66,6 +69,7 @@ impl Default for Params {
             noise_inter_silence: 30,
             noise_max_count: 6,
             total_analysis_time: 6000,
+            noise_max_word_length: 0,
             debug: false,
             noise_floor_margin_db: 8,
             foreground_drop_db: 7,
@@ -101,6 +105,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "noise_inter_silence", kind: Kind::Millis, min: 0, max: MAX_MS },
     Spec { name: "noise_max_count", kind: Kind::Count, min: 1, max: 10_000 },
     Spec { name: "total_analysis_time", kind: Kind::Millis, min: 100, max: MAX_MS },
+    Spec { name: "noise_max_word_length", kind: Kind::Millis, min: 0, max: MAX_MS },
     Spec { name: "debug", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "noise_floor_margin_db", kind: Kind::Decibels, min: 0, max: 60 },
     Spec { name: "foreground_drop_db", kind: Kind::Decibels, min: 0, max: 60 },
@@ -196,6 +201,7 @@ impl Params {
             "noise_inter_silence" => Slot::Number(&mut self.noise_inter_silence),
             "noise_max_count" => Slot::Number(&mut self.noise_max_count),
             "total_analysis_time" => Slot::Number(&mut self.total_analysis_time),
+            "noise_max_word_length" => Slot::Number(&mut self.noise_max_word_length),
             "noise_floor_margin_db" => Slot::Number(&mut self.noise_floor_margin_db),
             "foreground_drop_db" => Slot::Number(&mut self.foreground_drop_db),
             "debug" => Slot::Flag(&mut self.debug),

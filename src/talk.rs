@@ -29,6 +29,8 @@ pub struct TalkTracker {
     /// End of the last block with any sound after the first word, short runs included.
     last_activity_end: Option<u64>,
     words: u32,
+    /// Longest counted word so far, and the length of the word now going on.
+    longest_word_ms: u64,
 }
 
 impl TalkTracker {
@@ -45,6 +47,7 @@ impl TalkTracker {
             first_word_start: None,
             last_activity_end: None,
             words: 0,
+            longest_word_ms: 0,
         }
     }
 
@@ -60,10 +63,12 @@ impl TalkTracker {
             }
             if self.run_counted {
                 self.last_sound_end = Some(end_ms);
+                self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
             } else if end_ms - run_start >= self.min_word_ms.max(BLOCK_MS) {
                 self.run_counted = true;
                 self.words += 1;
                 self.last_sound_end = Some(end_ms);
+                self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
                 self.first_word_start.get_or_insert(run_start);
                 if !self.talking {
                     self.talking = true;
@@ -90,6 +95,11 @@ impl TalkTracker {
 
     pub fn words(&self) -> u32 {
         self.words
+    }
+
+    /// The longest word heard so far (the one going on included), in ms.
+    pub fn longest_word_ms(&self) -> u64 {
+        self.longest_word_ms
     }
 
     pub fn first_word_start(&self) -> Option<u64> {

@@ -80,6 +80,42 @@ fn many_words_are_a_machine_at_noise_max_count() {
 }
 
 #[test]
+fn one_overlong_word_is_a_machine_at_noise_max_word_length_and_the_evidence_says_why() {
+    let mut s = Synth::new(8000);
+    // Syllables 30 dB down for only 20 ms: the gaps stay inside one word.
+    s.silence(500).syllables(3000, 180, 20, 3000.0).silence(1000);
+    let p = params("noise_max_word_length=1500,noise_max_intro=10000");
+    let mut d = Detector::new(&p, 8000).unwrap();
+    for chunk in s.samples.chunks(160) {
+        d.push(chunk, &mut |_| {});
+    }
+    let decision = d.decision().expect("decided");
+    assert_eq!((decision.status, decision.cause, decision.at_ms), (Status::Machine, Cause::MaxWordLength, 500 + 1500));
+    let e = d.evidence();
+    assert_eq!((e.words, e.longest_word_ms, e.greeting_ms), (1, 1500, 1500));
+
+    // Off by default: the same audio is a long greeting instead.
+    let d = decide(&params("noise_max_intro=2700"), &s);
+    assert_eq!(d.cause, Cause::MaxIntro);
+}
+
+#[test]
+fn evidence_of_a_short_greeting_counts_its_words_and_the_silence_after() {
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(300, 3000.0).silence(100).noise_burst(300, 3000.0).silence(3000);
+    let p = params("silent_after_intro=750");
+    let mut d = Detector::new(&p, 8000).unwrap();
+    for chunk in s.samples.chunks(160) {
+        d.push(chunk, &mut |_| {});
+    }
+    assert_eq!(d.decision().unwrap().cause, Cause::SilentAfterIntro);
+    let e = d.evidence();
+    assert_eq!(e.words, 2);
+    assert_eq!(e.silence_ms, 750);
+    assert!((700..=720).contains(&e.greeting_ms), "{e:?}");
+}
+
+#[test]
 fn undecided_talk_is_unsure_at_total_analysis_time() {
     let mut s = Synth::new(8000);
     s.silence(300);
