@@ -39,7 +39,8 @@ pub enum Cause {
     MaxWordLength,
     /// The greeting went on for longer than `noise_max_intro`.
     MaxIntro,
-    /// Nothing heard for `silent_initial` after answer.
+    /// Nothing heard for `silent_initial` after answer (`person`, or `machine` with
+    /// `silent_initial_machine`).
     SilentInitial,
     /// A short greeting followed by `silent_after_intro` of silence: someone waiting for a reply.
     SilentAfterIntro,

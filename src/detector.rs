@@ -409,7 +409,8 @@ impl State {
         match self.talk.first_word_start() {
             None => {
                 if now >= u64::from(p.silent_initial) && !waiting_on_tone {
-                    return Some((Status::Person, Cause::SilentInitial));
+                    let status = if p.silent_initial_machine { Status::Machine } else { Status::Person };
+                    return Some((status, Cause::SilentInitial));
                 }
             }
             Some(greeting_start) => {

@@ -4,6 +4,7 @@
 //! [`Decision`] out. The `amd` analyzer, the benchmarks and the FreeSWITCH module all drive it.
 
 pub mod analyze;
+pub mod app_amd;
 pub mod decision;
 pub mod detector;
 pub mod eval;

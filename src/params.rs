@@ -1,5 +1,7 @@
 //! The detector's parameters: mod_com_amd's ten amd.conf.xml settings plus the few we add,
 //! read from `<settings><param name value/>` lists and from voice_start's `k=v,k=v` data.
+//! Asterisk app_amd's names are accepted too (see [`ALIASES`]), so settings written for app_amd
+//! (or for the hosted APIs that speak its vocabulary) keep their meaning.
 
 use std::fmt;
 
@@ -24,7 +26,8 @@ impl std::error::Error for ParamError {}
 pub struct Params {
     /// Mean absolute sample value under which a 10 ms block is silence (mod_conference's scale).
     pub silent_threshold: u32,
-    /// Silence from answer that makes the call `person` / `silent-initial`.
+    /// Silence from answer that makes the call `person` / `silent-initial` (`machine` with
+    /// `silent_initial_machine`).
     pub silent_initial: u32,
     /// Silence after a short greeting that makes the call `person` / `silent-after-intro`.
     pub silent_after_intro: u32,
@@ -43,6 +46,9 @@ pub struct Params {
     /// A single word longer than this makes the call `machine` / `max-word-length`; 0 turns the
     /// rule off. Our addition, for app_amd's maximum_word_length.
     pub noise_max_word_length: u32,
+    /// Our addition: `silent-initial` is `machine`, as app_amd's INITIALSILENCE is, instead of
+    /// mod_com_amd's `person`. app_amd's initial_silence name sets it.
+    pub silent_initial_machine: bool,
     /// Log each talking edge and the decision.
     pub debug: bool,
     /// Our addition: dB above the tracked background level a block must reach to count as sound
@@ -70,6 +76,7 @@ impl Default for Params {
             noise_max_count: 6,
             total_analysis_time: 6000,
             noise_max_word_length: 0,
+            silent_initial_machine: false,
             debug: false,
             noise_floor_margin_db: 8,
             foreground_drop_db: 7,
@@ -106,30 +113,92 @@ const SPECS: &[Spec] = &[
     Spec { name: "noise_max_count", kind: Kind::Count, min: 1, max: 10_000 },
     Spec { name: "total_analysis_time", kind: Kind::Millis, min: 100, max: MAX_MS },
     Spec { name: "noise_max_word_length", kind: Kind::Millis, min: 0, max: MAX_MS },
+    Spec { name: "silent_initial_machine", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "debug", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "noise_floor_margin_db", kind: Kind::Decibels, min: 0, max: 60 },
     Spec { name: "foreground_drop_db", kind: Kind::Decibels, min: 0, max: 60 },
     Spec { name: "detect_beep", kind: Kind::Flag, min: 0, max: 1 },
 ];
 
+/// One of Asterisk app_amd's parameter names and the parameter of ours that means the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alias {
+    /// As app_amd's amd.conf or its AMD() application's arguments spell it.
+    pub name: &'static str,
+    /// Ours, set to the same value.
+    pub target: &'static str,
+    /// Others of ours the name also sets, to keep app_amd's meaning.
+    pub implies: &'static [(&'static str, &'static str)],
+}
+
+const fn alias(name: &'static str, target: &'static str) -> Alias {
+    Alias { name, target, implies: &[] }
+}
+
+/// app_amd's names: its amd.conf keys and the camelCase argument names of its AMD() application
+/// (which hosted APIs such as FlexML's Amd verb pass). Each value carries over unchanged: app_amd
+/// uses the same units (ms of audio, words, mean |sample| on 0..32767), and since Asterisk 14 its
+/// maximum_number_of_words means "more than this many", as noise_max_count does. app_amd's initial
+/// silence is a machine, so initial_silence also sets silent_initial_machine.
+pub const ALIASES: &[Alias] = &[
+    Alias { name: "initial_silence", target: "silent_initial", implies: &[("silent_initial_machine", "true")] },
+    Alias { name: "initialSilence", target: "silent_initial", implies: &[("silent_initial_machine", "true")] },
+    alias("greeting", "noise_max_intro"),
+    alias("after_greeting_silence", "silent_after_intro"),
+    alias("afterGreetingSilence", "silent_after_intro"),
+    alias("totalAnalysisTime", "total_analysis_time"),
+    alias("min_word_length", "noise_min_length"),
+    alias("minimumWordLength", "noise_min_length"),
+    alias("between_words_silence", "noise_inter_silence"),
+    alias("betweenWordsSilence", "noise_inter_silence"),
+    alias("maximum_number_of_words", "noise_max_count"),
+    alias("maximumNumberOfWords", "noise_max_count"),
+    alias("maximum_word_length", "noise_max_word_length"),
+    alias("maximumWordLength", "noise_max_word_length"),
+    alias("silence_threshold", "silent_threshold"),
+    alias("silenceThreshold", "silent_threshold"),
+];
+
+fn find_spec(name: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+fn find_alias(name: &str) -> Option<&'static Alias> {
+    ALIASES.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
 impl Params {
-    /// Every parameter name this detector accepts.
+    /// Our own parameter names (app_amd's are in [`ALIASES`]).
     pub fn names() -> impl Iterator<Item = &'static str> {
         SPECS.iter().map(|s| s.name)
     }
 
-    /// Sets one parameter from its text form; on error nothing changes.
+    /// Sets one parameter from its text form, by our name or an app_amd alias; on error nothing
+    /// changes and the error names the key as written.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ParamError> {
+        let key_norm = key.trim();
+        if let Some(alias) = find_alias(key_norm) {
+            let mut next = self.clone();
+            next.set_spec(find_spec(alias.target).expect("alias targets are specs"), key, value)?;
+            for (name, implied) in alias.implies {
+                next.set_spec(find_spec(name).expect("implied names are specs"), name, implied)
+                    .expect("implied values are valid");
+            }
+            *self = next;
+            return Ok(());
+        }
+        match find_spec(key_norm) {
+            Some(spec) => self.set_spec(spec, key, value),
+            None => Err(ParamError { key: key.to_string(), value: value.to_string(), reason: "unknown parameter".into() }),
+        }
+    }
+
+    fn set_spec(&mut self, spec: &Spec, key: &str, value: &str) -> Result<(), ParamError> {
         let fail = |reason: String| ParamError {
             key: key.to_string(),
             value: value.to_string(),
             reason,
         };
-        let key_norm = key.trim();
-        let spec = SPECS
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(key_norm))
-            .ok_or_else(|| fail("unknown parameter".into()))?;
         let text = value.trim();
         let number = match spec.kind {
             Kind::Flag => parse_flag(text).ok_or_else(|| fail("expected true/false, yes/no, on/off or 1/0".into()))?,
@@ -179,9 +248,11 @@ impl Params {
             .collect()
     }
 
-    /// The current value of a parameter in its text form (`None` for an unknown name).
+    /// The current value of a parameter in its text form, by our name or an app_amd alias
+    /// (`None` for an unknown name).
     pub fn get(&self, key: &str) -> Option<String> {
-        let spec = SPECS.iter().find(|s| s.name.eq_ignore_ascii_case(key.trim()))?;
+        let key = key.trim();
+        let spec = find_spec(key).or_else(|| find_alias(key).and_then(|a| find_spec(a.target)))?;
         // Reading through the same table as writing: a copy is 13 small fields.
         Some(match self.clone().slot(spec.name) {
             Slot::Number(v) => v.to_string(),
@@ -204,6 +275,7 @@ impl Params {
             "noise_max_word_length" => Slot::Number(&mut self.noise_max_word_length),
             "noise_floor_margin_db" => Slot::Number(&mut self.noise_floor_margin_db),
             "foreground_drop_db" => Slot::Number(&mut self.foreground_drop_db),
+            "silent_initial_machine" => Slot::Flag(&mut self.silent_initial_machine),
             "debug" => Slot::Flag(&mut self.debug),
             "detect_beep" => Slot::Flag(&mut self.detect_beep),
             _ => unreachable!("every spec name has a field"),
@@ -302,6 +374,62 @@ mod tests {
         assert_eq!(s, vec![("silent_threshold".to_string(), "128".to_string()), ("max_channels".to_string(), "50".to_string())]);
         assert!(settings_from_xml("<settings><param name='x'/></settings>").unwrap_err().contains("line 1"));
         assert!(settings_from_xml("<settings>").is_err());
+    }
+
+    #[test]
+    fn app_amd_names_set_ours() {
+        // The FlexML screening page's Amd verb, in voice_start's syntax.
+        let mut p = Params::default();
+        let errors = p.apply_pairs("initialSilence=5000,greeting=2000,afterGreetingSilence=500,totalAnalysisTime=8000");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((p.silent_initial, p.noise_max_intro, p.silent_after_intro, p.total_analysis_time), (5000, 2000, 500, 8000));
+        assert!(p.silent_initial_machine, "app_amd's initial silence is a machine");
+        // app_amd's amd.conf keys.
+        let mut q = Params::default();
+        let errors = q.apply_settings([
+            ("initial_silence", "2500"),
+            ("after_greeting_silence", "800"),
+            ("min_word_length", "100"),
+            ("between_words_silence", "50"),
+            ("maximum_number_of_words", "3"),
+            ("maximum_word_length", "5000"),
+            ("silence_threshold", "256"),
+            ("total_analysis_time", "5000"),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            (q.silent_initial, q.silent_after_intro, q.noise_min_length, q.noise_inter_silence, q.noise_max_count),
+            (2500, 800, 100, 50, 3)
+        );
+        assert_eq!((q.noise_max_word_length, q.silent_threshold, q.total_analysis_time), (5000, 256, 5000));
+        assert!(q.silent_initial_machine);
+        // Our own name leaves mod_com_amd's meaning alone.
+        let mut r = Params::default();
+        r.set("silent_initial", "5000").unwrap();
+        assert!(!r.silent_initial_machine);
+    }
+
+    #[test]
+    fn every_alias_carries_its_value_to_its_target() {
+        for a in ALIASES {
+            assert!(find_spec(a.target).is_some(), "{} -> {}", a.name, a.target);
+            assert!(find_spec(a.name).is_none(), "{} is one of ours too", a.name);
+            let mut p = Params::default();
+            p.set(a.name, "1234").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p.get(a.target).as_deref(), Some("1234"), "{}", a.name);
+            assert_eq!(p.get(a.name), p.get(a.target), "get by the alias");
+            assert_eq!(p.get(&a.name.to_ascii_uppercase()), p.get(a.target), "names are case-blind");
+        }
+    }
+
+    #[test]
+    fn bad_values_under_an_alias_name_the_key_as_written_and_change_nothing() {
+        let mut p = Params::default();
+        let errors = p.apply_pairs("initialSilence=soon,maximum_number_of_words=0,greeting=-1");
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, vec!["initialSilence", "maximum_number_of_words", "greeting"]);
+        assert!(errors[0].to_string().contains("initialSilence") && errors[0].to_string().contains("soon"), "{}", errors[0]);
+        assert_eq!(p, Params::default(), "a refused alias sets nothing, not even what it implies");
     }
 
     #[test]

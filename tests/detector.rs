@@ -45,6 +45,16 @@ fn silence_is_a_person_at_silent_initial() {
 }
 
 #[test]
+fn app_amd_initial_silence_makes_silence_a_machine() {
+    let mut s = Synth::new(8000);
+    s.silence(6000);
+    let d = decide(&params("initialSilence=2000"), &s);
+    assert_eq!(d, Decision { status: Status::Machine, cause: Cause::SilentInitial, at_ms: 2000 });
+    let d = decide(&params("silent_initial=2000,silent_initial_machine=false"), &s);
+    assert_eq!(d.status, Status::Person);
+}
+
+#[test]
 fn line_noise_alone_is_silence_too() {
     let mut s = Synth::new(8000);
     // Steady hiss far above silent_threshold: the noise floor takes it for background.

@@ -219,6 +219,12 @@ fn check_decided(s: &Session, want_status: &str) {
     assert_eq!(results[0].header("AMD-Status"), Some(status.as_str()));
     assert_eq!(results[0].header("variable_amd_status"), Some(status.as_str()));
     assert_eq!(results[0].header("AMD-Result"), Some(result.as_str()));
+    // app_amd's AMDCAUSE form: CAUSE-<figure>[-<limit>], the same in the variable and the event.
+    let cause = s.var("amd_cause").expect("amd_cause set");
+    let (name, figures) = cause.split_once('-').unwrap_or_else(|| panic!("amd_cause {cause:?}"));
+    assert!(name.chars().all(|c| c.is_ascii_uppercase()) && figures.split('-').all(|n| n.parse::<u64>().is_ok()), "amd_cause {cause:?}");
+    assert_eq!(results[0].header("AMD-Cause"), Some(cause.as_str()));
+    assert_eq!(results[0].header("variable_amd_cause"), Some(cause.as_str()));
     // Actions ran in the session's thread.
     let session_thread = s.session_thread.lock().unwrap().unwrap();
     let ex = s.executed.lock().unwrap();
@@ -436,6 +442,37 @@ fn silence_is_a_silent_initial_person() {
     check_decided(&s, "person");
     assert_eq!(s.var("amd_result").as_deref(), Some("silent-initial"));
     assert_eq!(allocated(), 0);
+}
+
+/// Settings under Asterisk app_amd's names in voice_start's data (the FlexML screening page's Amd
+/// verb): initial silence is a machine, amd_cause is INITIALSILENCE-<silence>-<initialSilence>;
+/// an unknown name is logged by name and the rest still applies.
+#[test]
+fn app_amd_names_in_voice_start_and_amd_cause() {
+    let _h = host();
+    needs_detector!();
+    let s = Session::new(&uuid("app-amd"), mono(silence(8000, 20_000), 8000));
+    let plan = with_found(
+        "x",
+        &[
+            ("set", "amd_execute_on_machine=transfer machine_found XML default"),
+            ("set", "amd_execute_on_person=transfer person_found XML default"),
+            ("voice_start", "initialSilence=3000,greeting=2000,afterGreetingSilence=500,totalAnalysisTime=8000,maximumWords=3"),
+            ("waitforresult", ""),
+        ],
+    );
+    run_call(&s, &plan, "x");
+    check_decided(&s, "machine");
+    assert_eq!(s.var("amd_result").as_deref(), Some("silent-initial"));
+    assert_eq!(s.var("amd_result_ms").as_deref(), Some("3000"));
+    assert_eq!(s.var("amd_cause").as_deref(), Some("INITIALSILENCE-3000-3000"));
+    let logs = logs_for(&s.uuid);
+    assert!(
+        logs.iter().any(|l| l.contains("maximumWords") && l.contains("unknown parameter")),
+        "the unknown name is logged: {logs:?}"
+    );
+    assert_eq!(allocated(), 0);
+    no_panics();
 }
 
 /// The page's first example: no waitforresult; the action lands while playback runs.

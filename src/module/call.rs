@@ -1,11 +1,13 @@
 //! One call's detection: fed by its media bug, it reports talking edges and the decision as
-//! channel variables, AMD::EVENT events and queued actions.
+//! channel variables (amd_status, amd_result, amd_result_ms, and app_amd's amd_cause),
+//! AMD::EVENT events and queued actions.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
 use super::{actions, registry, slots, SHUTTING_DOWN};
+use crate::app_amd::amd_cause;
 use crate::decision::{Decision, Event};
 use crate::detector::Detector;
 use crate::freeswitch::event::fire_custom;
@@ -168,16 +170,25 @@ impl Call {
         let status = d.status.as_str();
         let cause = d.cause.as_str();
         let ms = d.at_ms.to_string();
+        let evidence = self.inner.lock().unwrap_or_else(|p| p.into_inner()).detector.as_ref().map(|d| d.evidence());
+        let app_amd_cause = amd_cause(&d, &evidence.unwrap_or_default(), &self.params);
         channel.set_var("amd_status", status);
         channel.set_var("amd_result", cause);
         channel.set_var("amd_result_ms", &ms);
+        channel.set_var("amd_cause", &app_amd_cause);
         fire_custom(
             EVENT_SUBCLASS,
             Some(&channel),
-            &[("Action", "Result"), ("AMD-Status", status), ("AMD-Result", cause), ("AMD-Result-MS", &ms)],
+            &[
+                ("Action", "Result"),
+                ("AMD-Status", status),
+                ("AMD-Result", cause),
+                ("AMD-Result-MS", &ms),
+                ("AMD-Cause", &app_amd_cause),
+            ],
         );
         let level = if self.debug() { Level::Info } else { Level::Debug };
-        log_session(session, level, &format!("[{}] AMD result {status} ({cause}) at {ms} ms", self.uuid));
+        log_session(session, level, &format!("[{}] AMD result {status} ({cause}, {app_amd_cause}) at {ms} ms", self.uuid));
         for a in actions::for_decision(d.status, |name| channel.var(name)) {
             let st = session.execute_async(&a.app, a.arg.as_deref());
             let what = format!("{} {}", a.app, a.arg.as_deref().unwrap_or(""));
