@@ -191,6 +191,12 @@ impl Events {
     pub fn all(&self) -> Vec<Headers> {
         self.0.lock().unwrap().clone()
     }
+
+    /// The events named `name` (Event-Name) that `keep` accepts.
+    pub fn named(&self, name: &str, keep: impl Fn(&Headers) -> bool) -> Vec<Headers> {
+        let all = self.0.lock().unwrap();
+        all.iter().filter(|e| e.get("Event-Name").map(String::as_str) == Some(name) && keep(e)).cloned().collect()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +217,8 @@ pub struct Options {
     pub extra_sections: String,
     /// Files copied into the scripts dir (`-scripts`), where luarun and the lua app look.
     pub scripts: Vec<PathBuf>,
+    /// Dialplan files of bare extensions to include in the default context (besides amd_test.xml).
+    pub default_includes: Vec<PathBuf>,
 }
 
 impl Default for Options {
@@ -222,6 +230,7 @@ impl Default for Options {
             extra_dialplan: String::new(),
             extra_sections: String::new(),
             scripts: Vec::new(),
+            default_includes: Vec::new(),
         }
     }
 }
@@ -332,6 +341,15 @@ impl Fs {
                 "@EXTRA_MODULES@",
                 &opts.extra_modules.iter().map(|m| format!("        <load module=\"{m}\"/>")).collect::<Vec<_>>().join("\n"),
             )
+            .replace(
+                "@DEFAULT_INCLUDES@",
+                &opts
+                    .default_includes
+                    .iter()
+                    .map(|f| format!("      <X-PRE-PROCESS cmd=\"include\" data=\"{}\"/>", f.display()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
             .replace("@EXTRA_DIALPLAN@", &opts.extra_dialplan)
             .replace("@EXTRA_SECTIONS@", &opts.extra_sections);
         for script in &opts.scripts {
@@ -411,7 +429,8 @@ impl Fs {
 
     pub fn listen_events(&mut self) {
         let mut esl = Esl::connect(self.port, Duration::from_secs(10)).expect("event socket");
-        let reply = esl.command("event plain CUSTOM AMD::EVENT").expect("event subscription");
+        // Channel hangups too: their causes and variables are the outcome of a call flow.
+        let reply = esl.command("event plain CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE CUSTOM AMD::EVENT").expect("event subscription");
         assert!(reply.starts_with("+OK"), "event subscription: {reply}");
         let _ = esl.writer.set_read_timeout(None);
         let _ = esl.reader.get_ref().set_read_timeout(None);
