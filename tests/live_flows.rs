@@ -41,6 +41,10 @@ fn dialplan_file(name: &str) -> PathBuf {
 /// A FreeSWITCH with every flow loaded. Far ends stay on the line `far_hold_ms` after their
 /// greeting.
 fn start(sdk: &Sdk, name: &str, far_hold_ms: u32) -> Fs {
+    start_with(sdk, name, far_hold_ms, Options::default().amd_overrides)
+}
+
+fn start_with(sdk: &Sdk, name: &str, far_hold_ms: u32, amd_overrides: Vec<(&'static str, &'static str)>) -> Fs {
     let data = crate_dir().join("tests/data");
     let globals = [
         ("domain", "amd.test".to_string()),
@@ -71,6 +75,7 @@ fn start(sdk: &Sdk, name: &str, far_hold_ms: u32) -> Fs {
             extra_sections: DIRECTORY.into(),
             scripts: vec![dialplan_file("amd_redial.lua"), dialplan_file("dialer.lua")],
             default_includes: vec![dialplan_file("voicemail_drop.xml")],
+            amd_overrides,
             ..Options::default()
         },
     );
@@ -255,8 +260,28 @@ fn screen_bad_settings_end_in_a_defined_way() {
     assert!(typo.contains("unknown parameter"), "{typo}");
     let screened = wait_logged(&fs, "NOTICE", "amd_screen: 5550013 is ", long);
     assert!(screened.contains("is person (silent-after-intro, HUMAN-500-500): connecting"), "the good settings still apply: {screened}");
-    assert_eq!(marks_where(&fs, "agent", "screen").len(), 1);
     all_clear(&fs);
+    let agents = marks_where(&fs, "agent", "screen");
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    assert_eq!(agents[0]["cid"], "5550013");
+}
+
+/// With no AMD channel free (max_channels 0), the screening flow cannot listen: voice_start
+/// says why, and the caller is connected unscreened with a warning rather than left waiting.
+#[test]
+fn screen_without_a_free_amd_channel_connects_unscreened() {
+    let sdk = sdk_or_skip!("screen_without_a_free_amd_channel_connects_unscreened");
+    let fs = start_with(&sdk, "screen_full", 10_000, vec![("debug", "true"), ("max_channels", "0")]);
+    screen_call(&fs, "5550020", "caller_silent", "");
+    let long = Duration::from_secs(20);
+    wait_logged(&fs, "ERR", "voice_start: no AMD channel free", long);
+    wait_logged(&fs, "WARNING", "amd_screen: 5550020: no AMD result; connecting unscreened", long);
+    wait_logged(&fs, "CRIT", "AMDFLOW agent=screen ", long);
+    let agents = marks_where(&fs, "agent", "screen");
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    assert_eq!(agents[0]["cid"], "5550020");
+    fs.wait_no_channels(Duration::from_secs(30));
+    assert_eq!(fs.amd_info(), (0, 0));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,14 +377,9 @@ fn forward_gives_up_cleanly() {
     }
 
     // The impatient caller.
+    wait_logged(&fs, "NOTICE", "AMD detection ended by hangup before a decision", long);
+    fs.wait_no_channels(long);
     let cancelled = fs.events.named("CHANNEL_HANGUP_COMPLETE", |e| e.get("Channel-Name").map(String::as_str) == Some("loopback/far_machine-a"));
-    let cancelled = if cancelled.is_empty() {
-        wait_logged(&fs, "NOTICE", "AMD detection ended by hangup before a decision", long);
-        fs.wait_no_channels(long);
-        fs.events.named("CHANNEL_HANGUP_COMPLETE", |e| e.get("Channel-Name").map(String::as_str) == Some("loopback/far_machine-a"))
-    } else {
-        cancelled
-    };
     assert_eq!(cancelled.len(), 1, "{cancelled:?}");
     assert_eq!(cause(&cancelled[0]), "ORIGINATOR_CANCEL");
     assert_eq!(var(&cancelled[0], "amd_status"), "", "no result on the cancelled leg");
@@ -498,6 +518,8 @@ fn page_voicemail_drop_and_lua_dialer() {
     // The XML example, person: no transfer, the four prompts, info, hangup.
     let person = hangup_where(&fs, "loopback/far_human-a", "the XML example's call", origination("5550402"), long);
     assert_eq!(var(&person, "amd_status"), "person");
+    fs.wait_no_channels(long);
+    let log = fs.log_text();
     assert!(!log.contains("loopback/far_human-a transfer(machine_detected"), "a person was transferred");
     assert_eq!(log.matches("EXECUTE [depth=0] loopback/far_human-a playback(").count(), 4, "the person heard the four prompts");
 
@@ -512,5 +534,20 @@ fn page_voicemail_drop_and_lua_dialer() {
     assert!(log.contains("loopback/far_short_machine-a playback("), "the message");
     assert!(log.contains("Cannot call far_busy/flows_test"), "the busy number is logged");
     assert!(!log.contains("Error Opening File"), "every message played\n{}", fs.tail(60));
+    all_clear(&fs);
+}
+
+/// The page's amd_test dialplan (dialplan/amd_test.xml) on its person branch: 264, the page's
+/// first variant (amd_available() checked, voice_start after answer with overrides), hears a
+/// caller say hello and goes to person_found, which logs the page's CRIT line. (Its machine
+/// branch is tests/live.rs's project_amd_test_dialplan_runs.)
+#[test]
+fn page_amd_test_person_branch() {
+    let sdk = sdk_or_skip!("page_amd_test_person_branch");
+    let fs = start(&sdk, "amd_test_person", 6_000);
+    api_ok(&fs, &format!("originate loopback/264/default &playback({})", crate_dir().join("tests/data/human_hello.wav").display()));
+    let line = wait_logged(&fs, "CRIT", "AMD result is => ", Duration::from_secs(20));
+    assert_eq!(line, "AMD result is => person and AMD Status is => silent-after-intro");
+    assert!(fs.log_text().contains("Processing  <0000000000>->person_found in context default"), "{}", fs.tail(60));
     all_clear(&fs);
 }

@@ -15,8 +15,9 @@ impl App for VoiceStart {
     const SHORT_DESC: &'static std::ffi::CStr = cstr(b"Start answering machine detection\0");
     const LONG_DESC: &'static std::ffi::CStr = cstr(
         b"Starts answering machine detection on the channel's read audio and returns at once. \
-The optional data (k=v,k=v) overrides amd.conf.xml for this call. The result lands in \
-amd_status, amd_result and amd_result_ms, and runs amd_execute_on_machine/person/unsure.\0",
+The optional data (k=v,k=v; mod_com_amd's or Asterisk app_amd's names) overrides amd.conf.xml for \
+this call. The result lands in amd_status, amd_result, amd_result_ms and amd_cause (app_amd's form), \
+and runs amd_execute_on_machine/person/unsure.\0",
     );
     const SYNTAX: &'static std::ffi::CStr = cstr(b"[silent_threshold=256,total_analysis_time=5000,debug=1,...]\0");
 

@@ -109,6 +109,23 @@ mod tests {
     }
 
     #[test]
+    fn app_amd_names_in_amd_conf_xml() {
+        let xml = r#"<configuration name="amd.conf"><settings>
+            <param name="initial_silence" value="2500"/>
+            <param name="greeting" value="1500"/>
+            <param name="maximum_number_of_words" value="3"/>
+            <param name="silence_threshold" value="256"/>
+            <param name="maximumWordLength" value="nope"/>
+        </settings></configuration>"#;
+        let (cfg, problems) = ModuleConfig::from_xml(xml);
+        let p = &cfg.params;
+        assert_eq!((p.silent_initial, p.noise_max_intro, p.noise_max_count, p.silent_threshold), (2500, 1500, 3, 256));
+        assert!(p.silent_initial_machine);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("maximumWordLength") && problems[0].contains("nope") && problems[0].contains("keeping maximumWordLength=0"), "{problems:?}");
+    }
+
+    #[test]
     fn broken_xml_gives_defaults() {
         let (cfg, problems) = ModuleConfig::from_xml("<configuration><settings>");
         assert_eq!(cfg, ModuleConfig::default());
