@@ -74,7 +74,7 @@ fn start_with(sdk: &Sdk, name: &str, far_hold_ms: u32, amd_overrides: Vec<(&'sta
             extra_dialplan: dialplan.join("\n"),
             extra_sections: DIRECTORY.into(),
             scripts: vec![dialplan_file("amd_redial.lua"), dialplan_file("dialer.lua")],
-            default_includes: vec![dialplan_file("voicemail_drop.xml")],
+            default_includes: vec![dialplan_file("amd_example.xml")],
             amd_overrides,
             ..Options::default()
         },
@@ -476,7 +476,7 @@ fn redial_stops_gives_up_and_refuses_bad_arguments() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4. mod_com_amd's own patterns (dialplan/voicemail_drop.xml, dialplan/dialer.lua; the amd_test
+// 4. mod_com_amd's own patterns (dialplan/amd_example.xml, dialplan/dialer.lua; the amd_test
 //    dialplan is tests/live.rs's project_amd_test_dialplan_runs).
 
 /// The page's voicemail-drop example and its Lua dialer, unchanged but for paths: a machine on

@@ -141,22 +141,41 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
         Some(d) => (d.status.as_str(), d.cause.as_str(), Some(d.at_ms)),
         None => ("none", "no-decision", None),
     };
+    let message_end = outcome.message_end.map(|m| m.kind.as_str());
+    let message_end_ms = outcome.message_end.map(|m| m.at_ms);
+    let beep_ms = outcome.message_end.and_then(|m| m.beep).map(|b| b.start_ms);
     if json {
         serde_json::json!({
             "file": file.display().to_string(),
             "status": status,
             "result": result,
             "decision_ms": at,
+            "message_end": message_end,
+            "message_end_ms": message_end_ms,
+            "beep_ms": beep_ms,
+            "beep_end_ms": outcome.beep_end_ms,
+            "answered_by": outcome.answered_by,
+            "sit": outcome.sit,
             "duration_ms": outcome.duration_ms,
         })
         .to_string()
     } else {
         let at = at.map_or("-".to_string(), |a| a.to_string());
-        format!("{}\t{status}\t{result}\t{at}", file.display())
+        let mut line = format!("{}\t{status}\t{result}\t{at}\tanswered_by={}", file.display(), outcome.answered_by);
+        if let (Some(kind), Some(ms)) = (message_end, message_end_ms) {
+            line.push_str(&format!("\tmessage_end={kind}@{ms}"));
+        }
+        if let Some(code) = outcome.sit {
+            line.push_str(&format!("\tsit={code}"));
+        }
+        line
     }
 }
 
 fn run_eval(dir: &Path, json: bool, params: &Params) -> Result<bool, String> {
+    // The end of the greeting is looked for only after the decision, so turning it on for the
+    // beep figures leaves every decision as it is.
+    let params = &Params { detect_message_end: true, ..params.clone() };
     let labels = read_labels(&dir.join("labels.csv"))?;
     let bar = ProgressBar::new(labels.len() as u64);
     bar.set_style(
@@ -167,7 +186,7 @@ fn run_eval(dir: &Path, json: bool, params: &Params) -> Result<bool, String> {
     for label in labels {
         bar.set_message(label.file.clone());
         match analyze_file(&dir.join(&label.file), params) {
-            Ok(outcome) => scored.push(Scored { label, decision: outcome.decision }),
+            Ok(outcome) => scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit }),
             Err(e) => {
                 bar.suspend(|| eprintln!("amd: {}: {e}", label.file));
                 ok = false;
