@@ -33,6 +33,7 @@ const FAR_TAIL_MS: u32 = 3000;
 // ---------------------------------------------------------------------------------------------
 // Calls.
 
+/// Originates `{vars}loopback/<far>/live` with the near end running `<near>` in context live;
 /// returns once answered (or panics with the reason).
 fn originate(fs: &Fs, uuid: &str, vars: &[(&str, String)], far: &str, near: &str) {
     let mut v = vec![format!("origination_uuid={uuid}")];

@@ -306,7 +306,7 @@ fn far(name: &str) -> String {
 fn forward_bridges_people_and_drops_machines() {
     let sdk = sdk_or_skip!("forward_bridges_people_and_drops_machines");
     let fs = start(&sdk, "forward", 6_000);
-    forward_call(&fs, "5550101", &far("far_human"), "", "&park");
+    forward_call(&fs, "5550101", &far("far_human"), ",amd_forward_settings=afterGreetingSilence=600", "&park");
     forward_call(&fs, "5550102", &format!("{}|{}", far("far_machine"), far("far_human")), ",amd_forward_caller_id=5559999", "&park");
 
     let long = Duration::from_secs(40);
@@ -315,6 +315,9 @@ fn forward_bridges_people_and_drops_machines() {
     fs.wait_no_channels(long);
     let listened = logged(&fs, "NOTICE", "amd_forward: loopback/far_human-a answered by person (silent-after-intro, HUMAN-");
     assert_eq!(listened.len(), 2, "both people were listened to and connected: {listened:?}");
+    // amd_forward_settings reached the outbound leg of the first call (amd.conf.xml says 750).
+    assert_eq!(listened.iter().filter(|l| l.contains("HUMAN-600-600")).count(), 1, "{listened:?}");
+    assert_eq!(listened.iter().filter(|l| l.contains("HUMAN-750-750")).count(), 1, "{listened:?}");
     // Ringback until the person was recognised, then the answer.
     let (progress, answer) = (micros(&inbound, "progress_media_uepoch"), micros(&inbound, "answer_uepoch"));
     assert!(progress > 0 && progress < answer, "early media (ringback) before the answer: {progress} / {answer}");

@@ -557,15 +557,17 @@ impl Drop for Fs {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Calls.
 
+/// A fresh call UUID from FreeSWITCH (for origination_uuid).
 pub fn uuid(fs: &Fs) -> String {
     let u = fs.api("create_uuid").trim().to_string();
     assert_eq!(u.len(), 36, "create_uuid: {u:?}");
     u
 }
 
-/// Originates `{vars}loopback/<far>/live` with the near end running `<near>` in context live;
-
+/// Waits for `needle` anywhere in the log; false after `timeout`.
 pub fn wait_log(fs: &Fs, needle: &str, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
