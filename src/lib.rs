@@ -16,11 +16,13 @@ pub mod params;
 mod swing;
 mod talk;
 mod tone;
+pub mod trace;
 pub mod wav;
 
 pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
 pub use detector::{Detector, UnsupportedRate};
 pub use params::{ParamError, Params};
+pub use trace::BlockTrace;
 
 /// Raw FreeSWITCH bindings (generated).
 pub mod ffi;
