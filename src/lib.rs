@@ -13,6 +13,7 @@ mod frontend;
 mod message_end;
 mod noise_floor;
 pub mod params;
+pub mod tools;
 mod swing;
 mod talk;
 mod tone;

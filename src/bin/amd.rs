@@ -9,6 +9,7 @@ use mod_rust_amd::analyze::{analyze, Outcome};
 use mod_rust_amd::eval::{read_labels, render, report, Scored};
 use mod_rust_amd::module::config::ModuleConfig;
 use mod_rust_amd::params::settings_from_xml;
+use mod_rust_amd::tools::bench;
 use mod_rust_amd::wav::read_file;
 use mod_rust_amd::Params;
 
@@ -39,6 +40,14 @@ enum Command {
         json: bool,
         #[command(flatten)]
         settings: Settings,
+    },
+    /// Measure the detector's cost per 20 ms frame at 8, 16 and 48 kHz over whole calls, one thread.
+    Bench {
+        /// A folder of WAV calls (default: the project's tests/data).
+        dir: Option<PathBuf>,
+        /// Timing runs per rate (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
 }
 
@@ -79,6 +88,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze { paths, json, settings } => settings.params().map(|p| run_analyze(&paths, json, &p)),
         Command::Eval { dir, json, settings } => settings.params().and_then(|p| run_eval(&dir, json, &p)),
+        Command::Bench { dir, runs } => bench::run(dir.as_deref(), runs, &mut |line| println!("{line}")).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
