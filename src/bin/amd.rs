@@ -9,7 +9,7 @@ use mod_rust_amd::analyze::{analyze, Outcome};
 use mod_rust_amd::eval::{read_labels, render, report, Scored};
 use mod_rust_amd::module::config::ModuleConfig;
 use mod_rust_amd::params::settings_from_xml;
-use mod_rust_amd::tools::bench;
+use mod_rust_amd::tools::{bench, plot};
 use mod_rust_amd::wav::read_file;
 use mod_rust_amd::Params;
 
@@ -48,6 +48,15 @@ enum Command {
         /// Timing runs per rate (the median is reported).
         #[arg(long, default_value_t = 5)]
         runs: usize,
+    },
+    /// Draw what the detector saw in one call: level against silent_threshold, talk, decision.
+    Plot {
+        file: PathBuf,
+        /// The image to write: .svg or .png.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
     },
 }
 
@@ -88,6 +97,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze { paths, json, settings } => settings.params().map(|p| run_analyze(&paths, json, &p)),
         Command::Eval { dir, json, settings } => settings.params().and_then(|p| run_eval(&dir, json, &p)),
+        Command::Plot { file, output, settings } => settings.params().and_then(|p| plot::run(&file, &output, &p)).map(|line| {
+            println!("{line}");
+            true
+        }),
         Command::Bench { dir, runs } => bench::run(dir.as_deref(), runs, &mut |line| println!("{line}")).map(|()| true),
     };
     match result {

@@ -2,7 +2,10 @@
 //! detector saw in one call) and `tune` (parameters searched on an operator's labeled calls).
 
 pub mod bench;
+pub mod plot;
+mod png;
 mod resample;
+mod svg;
 
 use std::path::{Path, PathBuf};
 
