@@ -6,6 +6,7 @@ pub mod plot;
 mod png;
 mod resample;
 mod svg;
+pub mod tune;
 
 use std::path::{Path, PathBuf};
 
