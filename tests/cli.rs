@@ -102,10 +102,10 @@ fn tune_writes_an_amd_conf_xml_that_eval_accepts_with_its_figures() {
     let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--conf", base.to_str().unwrap(), "--passes", "2"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("humans called machine (of 4)"), "{stdout}");
+    assert!(stdout.contains("humans called machine (of 4 person)"), "{stdout}");
     let xml = std::fs::read_to_string(&conf).expect("conf written");
     assert!(xml.contains(r#"<param name="max_channels" value="250"/>"#), "the start's max_channels is kept:\n{xml}");
-    for needle in ["humans called machine (of 4)", "machines called human (of 6)", "mean decision time (ms)", "amd eval with these settings"] {
+    for needle in ["humans called machine (of 4 person)", "machines called human (of 6 machine)", "mean decision time (ms)", "amd eval with these settings"] {
         assert!(xml.contains(needle), "no {needle:?} in\n{xml}");
     }
     let eval = amd(&["eval", fixtures().to_str().unwrap(), "--conf", conf.to_str().unwrap()]);

@@ -216,8 +216,10 @@ pub fn render_svg(o: &Observed) -> String {
     svg.text_with(LEFT, 28.0, 16.0, Anchor::Start, "black", r#"font-weight="bold""#, &format!("{}: {verdict}", o.name));
     let evidence = match o.decision {
         Some((_, e)) => format!(
-            "; at the decision: {} words, greeting {} ms, silence {} ms, longest word {} ms",
-            e.words, e.greeting_ms, e.silence_ms, e.longest_word_ms
+            "; at the decision: {} word{}, greeting {} ms, silence {} ms, longest word {} ms",
+            e.words,
+            if e.words == 1 { "" } else { "s" },
+            e.greeting_ms, e.silence_ms, e.longest_word_ms
         ),
         None => String::new(),
     };

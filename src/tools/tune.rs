@@ -158,6 +158,7 @@ pub fn search(clips: &[Clip], start: &Params, max_passes: usize, bar: &ProgressB
     let evaluate = |p: &Params| -> Result<Score, String> { Ok(score(clips, &score_all(clips, p)?)) };
     let start_score = evaluate(start)?;
     let (mut best, mut best_score) = (start.clone(), start_score);
+    bar.set_message(describe(&start_score));
     let mut evaluations = 1;
     let mut passes = 0;
     let per_pass: usize = space.iter().map(|(_, values)| values.len()).sum();
@@ -212,13 +213,13 @@ pub fn summary(t: &Tuned, clips: &[Clip], dir: &Path) -> Vec<String> {
         format!("{:<36}{:>10}{:>10}", "", "start", "found"),
         format!(
             "{:<36}{:>10}{:>10}",
-            format!("humans called machine (of {})", count("person")),
+            format!("humans called machine (of {} person)", count("person")),
             t.start_score.humans_called_machine,
             t.score.humans_called_machine
         ),
         format!(
             "{:<36}{:>10}{:>10}",
-            format!("machines called human (of {})", count("machine")),
+            format!("machines called human (of {} machine)", count("machine")),
             t.start_score.machines_called_human,
             t.score.machines_called_human
         ),
