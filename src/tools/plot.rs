@@ -246,20 +246,20 @@ pub fn render_svg(o: &Observed) -> String {
     // Grid and axes.
     for db in (FLOOR_DBFS as i32..=0).step_by(10) {
         let yy = y(f64::from(db));
-        svg.line(LEFT, yy, RIGHT, yy, GRID_COLOR, 1.0, "");
+        svg.line((LEFT, yy), (RIGHT, yy), GRID_COLOR, 1.0, "");
         svg.text(LEFT - 6.0, yy + 4.0, 11.0, Anchor::End, "#333", &db.to_string());
     }
     let step = tick_step(span_ms);
     let mut t = 0;
     while t <= span_ms {
         let xx = x(t);
-        svg.line(xx, TOP, xx, BOTTOM, GRID_COLOR, 1.0, "");
-        svg.line(xx, TALK_LANE + LANE_HEIGHT, xx, TALK_LANE + LANE_HEIGHT + 5.0, "#333", 1.0, "");
+        svg.line((xx, TOP), (xx, BOTTOM), GRID_COLOR, 1.0, "");
+        svg.line((xx, TALK_LANE + LANE_HEIGHT), (xx, TALK_LANE + LANE_HEIGHT + 5.0), "#333", 1.0, "");
         svg.text(xx, TALK_LANE + LANE_HEIGHT + 18.0, 11.0, Anchor::Middle, "#333", &t.to_string());
         t += step;
     }
-    svg.line(LEFT, TOP, LEFT, BOTTOM, "#333", 1.0, "");
-    svg.line(LEFT, BOTTOM, RIGHT, BOTTOM, "#333", 1.0, "");
+    svg.line((LEFT, TOP), (LEFT, BOTTOM), "#333", 1.0, "");
+    svg.line((LEFT, BOTTOM), (RIGHT, BOTTOM), "#333", 1.0, "");
     svg.text((LEFT + RIGHT) / 2.0, TALK_LANE + LANE_HEIGHT + 38.0, 13.0, Anchor::Middle, "black", "time (ms)");
     let mid = (TOP + BOTTOM) / 2.0;
     svg.text_with(24.0, mid, 13.0, Anchor::Middle, "black", &format!(r#"transform="rotate(-90 24 {mid})""#), "level (dBFS)");
@@ -292,14 +292,14 @@ pub fn render_svg(o: &Observed) -> String {
     // silent_threshold.
     if p.silent_threshold > 0 {
         let yy = y(dbfs(f64::from(p.silent_threshold)));
-        svg.line(LEFT, yy, RIGHT, yy, THRESHOLD_COLOR, 1.5, r#"stroke-dasharray="8 4""#);
+        svg.line((LEFT, yy), (RIGHT, yy), THRESHOLD_COLOR, 1.5, r#"stroke-dasharray="8 4""#);
     }
 
     // Markers: a line through the plot and the lanes, then (over all lines) each text at the top,
     // one row per marker, kept inside the plot.
     for m in &marks {
         let xx = x(m.at_ms);
-        svg.line(xx, TOP, xx, TALK_LANE + LANE_HEIGHT, m.kind.color(), 2.0, "");
+        svg.line((xx, TOP), (xx, TALK_LANE + LANE_HEIGHT), m.kind.color(), 2.0, "");
     }
     for (i, m) in marks.iter().enumerate() {
         let xx = x(m.at_ms);
@@ -335,9 +335,9 @@ pub fn render_svg(o: &Observed) -> String {
         }
         match style {
             "box" => svg.rect(lx, ly - 9.0, 22.0, 10.0, color, ""),
-            "marker" => svg.line(lx + 11.0, ly - 11.0, lx + 11.0, ly + 3.0, color, 2.0, ""),
-            "dash" => svg.line(lx, ly - 4.0, lx + 22.0, ly - 4.0, color, 1.5, r#"stroke-dasharray="6 3""#),
-            _ => svg.line(lx, ly - 4.0, lx + 22.0, ly - 4.0, color, 1.5, ""),
+            "marker" => svg.line((lx + 11.0, ly - 11.0), (lx + 11.0, ly + 3.0), color, 2.0, ""),
+            "dash" => svg.line((lx, ly - 4.0), (lx + 22.0, ly - 4.0), color, 1.5, r#"stroke-dasharray="6 3""#),
+            _ => svg.line((lx, ly - 4.0), (lx + 22.0, ly - 4.0), color, 1.5, ""),
         }
         svg.text(lx + 30.0, ly, 12.0, Anchor::Start, "black", &label);
         lx += width;

@@ -55,7 +55,7 @@ impl Svg {
     }
 
     /// `extra` is further attributes, e.g. `stroke-dasharray="6 4"`.
-    pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64, extra: &str) {
+    pub fn line(&mut self, (x1, y1): (f64, f64), (x2, y2): (f64, f64), stroke: &str, width: f64, extra: &str) {
         let _ = writeln!(
             self.out,
             r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="{stroke}" stroke-width="{width}" {extra}/>"#
@@ -106,7 +106,7 @@ mod tests {
     fn a_document_with_escaped_text_is_well_formed() {
         let mut svg = Svg::new(100, 50);
         svg.rect(0.0, 0.0, 100.0, 50.0, "white", "");
-        svg.line(0.0, 1.0, 10.0, 1.0, "red", 1.0, r#"stroke-dasharray="4 2""#);
+        svg.line((0.0, 1.0), (10.0, 1.0), "red", 1.0, r#"stroke-dasharray="4 2""#);
         svg.polyline(&[(0.0, 0.0), (5.0, 5.0)], "blue", 1.0, "");
         svg.text(5.0, 5.0, 12.0, Anchor::Middle, "black", r#"a < b & "c""#);
         let doc = svg.finish();
