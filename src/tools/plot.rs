@@ -295,9 +295,10 @@ pub fn render_svg(o: &Observed) -> String {
         svg.line((LEFT, yy), (RIGHT, yy), THRESHOLD_COLOR, 1.5, r#"stroke-dasharray="8 4""#);
     }
 
-    // Markers: a line through the plot and the lanes, then (over all lines) each text at the top,
-    // one row per marker, kept inside the plot.
-    for m in &marks {
+    // Markers: a line through the plot and the lanes (the decision's drawn last, on top, where a
+    // message end falls at the same moment), then over all lines each text at the top, one row
+    // per marker, kept inside the plot.
+    for m in marks.iter().rev() {
         let xx = x(m.at_ms);
         svg.line((xx, TOP), (xx, TALK_LANE + LANE_HEIGHT), m.kind.color(), 2.0, "");
     }

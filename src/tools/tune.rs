@@ -210,21 +210,21 @@ pub fn summary(t: &Tuned, clips: &[Clip], dir: &Path) -> Vec<String> {
             "{} evaluations in {} passes; objectives in order: humans called machine, machines called human, mean decision time",
             t.evaluations, t.passes
         ),
-        format!("{:<36}{:>10}{:>10}", "", "start", "found"),
+        format!("{:<40}{:>8}{:>8}", "", "start", "found"),
         format!(
-            "{:<36}{:>10}{:>10}",
+            "{:<40}{:>8}{:>8}",
             format!("humans called machine (of {} person)", count("person")),
             t.start_score.humans_called_machine,
             t.score.humans_called_machine
         ),
         format!(
-            "{:<36}{:>10}{:>10}",
+            "{:<40}{:>8}{:>8}",
             format!("machines called human (of {} machine)", count("machine")),
             t.start_score.machines_called_human,
             t.score.machines_called_human
         ),
         format!(
-            "{:<36}{:>10}{:>10}",
+            "{:<40}{:>8}{:>8}",
             "mean decision time (ms)",
             format!("{:.0}", t.start_score.mean_decision_ms),
             format!("{:.0}", t.score.mean_decision_ms)
