@@ -13,6 +13,7 @@ use crate::params::Params;
 use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
+use crate::trace::BlockTrace;
 
 /// Sample rates the detector accepts.
 pub const SUPPORTED_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -106,6 +107,8 @@ struct State {
     /// The SIT code of a `sit` decision, when the segments tell it.
     sit_code: Option<&'static str>,
     message_end: MessageEndWatch,
+    /// Every block's figures, only when a caller asked for them (plots).
+    trace: Option<Vec<BlockTrace>>,
 }
 
 pub struct Detector {
@@ -145,6 +148,7 @@ impl Detector {
                 deciding_beep: None,
                 sit_code: None,
                 message_end: MessageEndWatch::off(),
+                trace: None,
             },
         })
     }
@@ -203,6 +207,16 @@ impl Detector {
     pub fn params(&self) -> &Params {
         &self.state.params
     }
+
+    /// Records a [`BlockTrace`] for every block from now on (one push per 10 ms block).
+    pub fn keep_trace(&mut self) {
+        self.state.trace.get_or_insert_with(Vec::new);
+    }
+
+    /// The blocks recorded so far (none unless [`Detector::keep_trace`] was called); recording goes on.
+    pub fn take_trace(&mut self) -> Vec<BlockTrace> {
+        self.state.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
 }
 
 fn check_rate(rate: u32) -> Result<(), UnsupportedRate> {
@@ -223,6 +237,9 @@ impl State {
         self.sounding = sound;
         let foreground = self.is_foreground(stats.level);
         let sound = sound && foreground;
+        if let Some(trace) = &mut self.trace {
+            trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
+        }
 
         // Tone analysis costs an FFT, so it runs only where a tone could be: a block well
         // above the background whose level and spectrum barely changed since the last one.

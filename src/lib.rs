@@ -14,14 +14,17 @@ mod frontend;
 mod message_end;
 mod noise_floor;
 pub mod params;
+pub mod tools;
 mod swing;
 mod talk;
 mod tone;
+pub mod trace;
 pub mod wav;
 
 pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
 pub use detector::{Detector, UnsupportedRate};
 pub use params::{ParamError, Params};
+pub use trace::BlockTrace;
 
 /// Raw FreeSWITCH bindings (generated).
 pub mod ffi;
