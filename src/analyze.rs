@@ -20,6 +20,8 @@ pub struct Outcome {
     pub sit: Option<&'static str>,
     /// `amd_answered_by` for this outcome.
     pub answered_by: &'static str,
+    /// `amd_cause` in app_amd's form, once decided.
+    pub app_amd_cause: Option<String>,
     /// Talking edges, the decision and the message end, in order.
     pub events: Vec<Event>,
     /// Length of the recording in ms.
@@ -45,6 +47,7 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
         message_end,
         beep_end_ms,
         sit: detector.sit_code(),
+        app_amd_cause: decision.map(|d| crate::app_amd::amd_cause(&d, &detector.evidence(), params)),
         answered_by: crate::answered_by::answered_by(decision.as_ref(), params.detect_message_end, message_end.as_ref()),
         events,
         duration_ms: audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate),

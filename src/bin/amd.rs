@@ -112,6 +112,12 @@ impl Settings {
 }
 
 fn main() -> ExitCode {
+    // A reader that goes away (`amd analyze DIR | head`) ends the run quietly, as other
+    // command-line tools do, instead of a panic on the broken pipe.
+    // SAFETY: restoring the default disposition of a signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze { paths, json, settings } => settings.params().map(|p| run_analyze(&paths, json, &p)),
@@ -204,6 +210,7 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
             "beep_ms": beep_ms,
             "beep_end_ms": outcome.beep_end_ms,
             "answered_by": outcome.answered_by,
+            "amd_cause": outcome.app_amd_cause,
             "sit": outcome.sit,
             "duration_ms": outcome.duration_ms,
         })
@@ -216,6 +223,9 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
         }
         if let Some(code) = outcome.sit {
             line.push_str(&format!("\tsit={code}"));
+        }
+        if let Some(cause) = &outcome.app_amd_cause {
+            line.push_str(&format!("\tamd_cause={cause}"));
         }
         line
     }
