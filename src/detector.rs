@@ -64,6 +64,9 @@ const FIRST_WORD_EXTRA_DB: f32 = 3.0;
 const HYSTERESIS_DB: f32 = 3.0;
 /// A block must stand this far above the floor before tone analysis is worth its cost.
 const TONE_GATE_DB: f32 = 6.0;
+/// Mean |sample| under which a block holds no tone worth following (about -66 dBFS): the
+/// high-pass filter's ringing after a tone stops in digital silence has a "pitch" of its own.
+const MIN_TONE_LEVEL: f32 = 16.0;
 
 /// Where a possible special information tone has got to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -209,8 +212,9 @@ impl State {
             && (stats.rho1 - self.prev_rho1).abs() < 0.05
             && (stats.rho2 - self.prev_rho2).abs() < 0.05;
         let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
-        let worth_a_look = peaky && db >= self.floor.db() + TONE_GATE_DB && stats.level >= 16.0;
-        let observation = if self.tones.active() || (steady && worth_a_look) {
+        let audible = stats.level >= MIN_TONE_LEVEL;
+        let worth_a_look = peaky && db >= self.floor.db() + TONE_GATE_DB && audible;
+        let observation = if (self.tones.active() && audible) || (steady && worth_a_look) {
             let mut window = [0.0f32; HISTORY];
             front.recent(&mut window);
             tone::observe(&window)

@@ -165,6 +165,17 @@ fn two_tone_beeps_count_too() {
 }
 
 #[test]
+fn a_tone_at_a_sit_pitch_after_a_greeting_is_a_beep_when_no_sit_follows() {
+    // 913.8 Hz for 300 ms could open a SIT; nothing follows it, then digital silence.
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).silence(300).tone(300, 913.8, 4000.0).silence(2000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep));
+    let d = decide(&params("detect_beep=false"), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "no beep rule: timing only");
+}
+
+#[test]
 fn fax_answer_tone_is_a_fax_machine() {
     let mut s = Synth::new(8000);
     s.silence(300).tone(3000, 2100.0, 6000.0).silence(1000);
