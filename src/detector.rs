@@ -73,6 +73,9 @@ const MIN_TONE_LEVEL: f32 = 16.0;
 struct SitProgress {
     first: Option<ToneRun>,
     second: Option<ToneRun>,
+    /// Whether the first segment began out of a quiet moment: if no second segment follows,
+    /// that first one is judged as a beep, and a later tone must not change what we knew.
+    first_after_quiet: bool,
 }
 
 struct State {
@@ -354,7 +357,7 @@ impl State {
                 }
                 if tone::sit_segment_length(&run) {
                     if tone::may_start_sit(&run) {
-                        self.sit = SitProgress { first: Some(run), second: None };
+                        self.sit = SitProgress { first: Some(run), second: None, first_after_quiet: self.tone_after_quiet };
                         return None;
                     }
                     if let Some(first) = self.sit.first {
@@ -376,9 +379,13 @@ impl State {
     /// A voicemail beep follows a greeting, after the voice has stopped, and is about as loud as
     /// the voice was; a tone in the room behind a caller (music on a TV) is none of these.
     fn is_beep(&self, run: &ToneRun) -> bool {
+        self.is_beep_after(run, self.tone_after_quiet)
+    }
+
+    fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
         self.params.detect_beep
+            && after_quiet
             && self.spoke_before(run.start_ms)
-            && self.tone_after_quiet
             && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
     }
 
@@ -398,17 +405,20 @@ impl State {
     }
 
     fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
-        let p = &self.params;
-        // A SIT sequence in progress whose next segment is overdue was a beep after all.
+        // A SIT sequence in progress whose next segment is overdue may have been a beep after
+        // all: its first segment is judged as any other tone, so a tone in the room, or one
+        // before anybody spoke, is not taken for a beep here either.
         if let Some(first) = self.sit.first {
             let last = self.sit.second.unwrap_or(first);
             if !self.tones.active() && now > last.end_ms() + SIT_GAP_MS {
+                let after_quiet = self.sit.first_after_quiet;
                 self.sit = SitProgress::default();
-                if p.detect_beep {
+                if self.is_beep_after(&first, after_quiet) {
                     return Some((Status::Machine, Cause::Beep));
                 }
             }
         }
+        let p = &self.params;
         let waiting_on_tone = self.held_tone.is_some() || self.sit.first.is_some();
         match self.talk.first_word_start() {
             None => {

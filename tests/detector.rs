@@ -176,6 +176,21 @@ fn a_tone_at_a_sit_pitch_after_a_greeting_is_a_beep_when_no_sit_follows() {
 }
 
 #[test]
+fn a_tone_at_a_sit_pitch_with_no_sit_after_it_is_a_beep_only_where_any_beep_would_be() {
+    // With nobody speaking before it, 913.8 Hz for 300 ms is no beep.
+    let mut s = Synth::new(8000);
+    s.silence(500).tone(300, 913.8, 4000.0).silence(3000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!(d.status, Status::Person, "{d:?}");
+
+    // Nor is it one when it rises straight out of the talk with no quiet moment before it.
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).tone(300, 913.8, 4000.0).silence(2000);
+    let d = decide(&Params::default(), &s);
+    assert_ne!(d.cause, Cause::Beep, "{d:?}");
+}
+
+#[test]
 fn fax_answer_tone_is_a_fax_machine() {
     let mut s = Synth::new(8000);
     s.silence(300).tone(3000, 2100.0, 6000.0).silence(1000);
