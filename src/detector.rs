@@ -6,12 +6,13 @@
 //! a fax tone or a special information tone decides `machine` whatever the timing says.
 
 use crate::decision::{Cause, Decision, Event, Evidence, Status};
-use crate::frontend::{BlockStats, FrontEnd, BLOCK_MS, HISTORY};
+use crate::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
 use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
+use crate::voicing::{BackgroundVoicing, Voicing};
 
 /// Sample rates the detector accepts.
 pub const SUPPORTED_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -64,6 +65,13 @@ const FIRST_WORD_EXTRA_DB: f32 = 3.0;
 const HYSTERESIS_DB: f32 = 3.0;
 /// A block must stand this far above the floor before tone analysis is worth its cost.
 const TONE_GATE_DB: f32 = 6.0;
+/// Periodicity (see voicing.rs) from which a block is taken for a voice.
+const VOICED: f32 = 0.5;
+/// Over a background of noise, a voiced block counts as sound this many dB nearer the floor.
+const VOICE_IN_NOISE_RELIEF_DB: f32 = 2.0;
+/// Blocks this close to the floor, and not sound, are the background the detector learns the
+/// periodicity of: nearer the floor than weak syllables mostly are.
+const BACKGROUND_BAND_DB: f32 = 3.0;
 /// Mean |sample| under which a block holds no tone worth following (about -66 dBFS): the
 /// high-pass filter's ringing after a tone stops in digital silence has a "pitch" of its own.
 const MIN_TONE_LEVEL: f32 = 16.0;
@@ -104,6 +112,8 @@ struct State {
     prev_db: f32,
     prev_rho1: f32,
     prev_rho2: f32,
+    voicing: Voicing,
+    background_voicing: BackgroundVoicing,
     decision: Option<Decision>,
     evidence: Evidence,
 }
@@ -140,6 +150,8 @@ impl Detector {
                 prev_db: 0.0,
                 prev_rho1: 0.0,
                 prev_rho2: 0.0,
+                voicing: Voicing::default(),
+                background_voicing: BackgroundVoicing::default(),
                 decision: None,
                 evidence: Evidence::default(),
             },
@@ -204,9 +216,21 @@ impl State {
         let now = self.blocks * BLOCK_MS;
         let db = level_db(stats.level);
 
-        let sound = self.is_sound(stats.level, db);
+        // Voicing is evidence for the decision only; it is not worked out once there is one.
+        let periodicity = if self.decision.is_none() {
+            let mut block = [0.0f32; BLOCK];
+            front.last_block(&mut block);
+            self.voicing.update(&block)
+        } else {
+            0.0
+        };
+        let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
+        let sound = self.is_sound(stats.level, db, voice_in_noise);
         self.sounding = sound;
-        let foreground = self.is_foreground(stats.level);
+        if !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB {
+            self.background_voicing.update(periodicity);
+        }
+        let foreground = self.is_foreground(stats.level, voice_in_noise);
         let sound = sound && foreground;
 
         // Tone analysis costs an FFT, so it runs only where a tone could be: a block well
@@ -259,13 +283,15 @@ impl State {
 
     /// Once somebody has spoken, sound far quieter than they were is the room behind them
     /// (a TV, other talkers, traffic), not more of their greeting.
-    fn is_foreground(&mut self, level: f32) -> bool {
+    fn is_foreground(&mut self, level: f32, voice_in_noise: bool) -> bool {
         self.recent_levels = [self.recent_levels[1], self.recent_levels[2], level];
         let [a, b, c] = self.recent_levels;
         let median = a.max(b).min(a.min(b).max(c));
         self.envelope_db += (level_db(median) - self.envelope_db) * ENVELOPE_SMOOTHING;
         let swing = self.envelope_swing.update(self.envelope_db);
-        let modulated = swing >= MIN_MODULATION_DB;
+        // In loud line or car noise a voice cannot swing 14 dB (the noise fills its pauses),
+        // but there its periodicity alone tells it from the background.
+        let modulated = swing >= MIN_MODULATION_DB || voice_in_noise;
         let strongly_modulated = swing >= STRONG_MODULATION_DB;
         let drop = self.params.foreground_drop_db as f32;
         if drop == 0.0 {
@@ -303,7 +329,7 @@ impl State {
         }
     }
 
-    fn is_sound(&self, level: f32, db: f32) -> bool {
+    fn is_sound(&self, level: f32, db: f32, voice_in_noise: bool) -> bool {
         if level < self.params.silent_threshold as f32 {
             return false;
         }
@@ -314,6 +340,10 @@ impl State {
         let mut needed = if self.sounding { margin - HYSTERESIS_DB } else { margin };
         if self.talk.first_word_start().is_none() {
             needed += FIRST_WORD_EXTRA_DB;
+        }
+        if voice_in_noise {
+            // A voice's weaker vowels sink into loud noise first; periodic, they are still voice.
+            needed -= VOICE_IN_NOISE_RELIEF_DB;
         }
         db >= self.floor.db() + needed
     }

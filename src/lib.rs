@@ -14,6 +14,7 @@ pub mod params;
 mod swing;
 mod talk;
 mod tone;
+mod voicing;
 pub mod wav;
 
 pub use decision::{Cause, Decision, Event, Evidence, Status};
