@@ -10,16 +10,17 @@
 //!
 //! Cost: the signal is averaged down to 2 kHz (speech's harmonics below 1 kHz carry the
 //! period), then the autocorrelation at every lag of the pitch range is kept as a running sum
-//! that forgets older blocks: 20 samples x 41 lags per 10 ms block.
+//! that forgets older blocks: 20 samples x 32 lags per 10 ms block.
 
 use crate::frontend::BLOCK;
 
 /// Internal samples averaged into one: 8 kHz down to 2 kHz.
 const DECIMATION: usize = 4;
 const PER_BLOCK: usize = BLOCK / DECIMATION;
-/// Lags at 2 kHz: 5 (400 Hz, a child's or a high female voice) to 40 (50 Hz, a low male voice).
+/// Lags at 2 kHz: 5 (400 Hz, a child's or a high female voice) to 31 (65 Hz, under the lowest
+/// male voices; longer lags would mostly find mains hum and an idling engine's firing rate).
 const MIN_LAG: usize = 5;
-const MAX_LAG: usize = 40;
+const MAX_LAG: usize = 31;
 /// Share of the running autocorrelation kept from one block to the next: about 30 ms of memory,
 /// a few pitch periods of the lowest voices, short enough to follow a syllable.
 const KEEP: f32 = 0.72;
