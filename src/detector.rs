@@ -6,14 +6,15 @@
 //! a fax tone or a special information tone decides `machine` whatever the timing says.
 
 use crate::decision::{Cause, Decision, Event, Evidence, Status};
+use crate::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
 use crate::message_end::{BlockView, MessageEndWatch};
-use crate::frontend::{BlockStats, FrontEnd, BLOCK_MS, HISTORY};
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
 use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
 use crate::trace::BlockTrace;
+use crate::voicing::{BackgroundVoicing, Voicing};
 
 /// Sample rates the detector accepts.
 pub const SUPPORTED_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -66,12 +67,25 @@ const FIRST_WORD_EXTRA_DB: f32 = 3.0;
 const HYSTERESIS_DB: f32 = 3.0;
 /// A block must stand this far above the floor before tone analysis is worth its cost.
 const TONE_GATE_DB: f32 = 6.0;
+/// Periodicity (see voicing.rs) from which a block is taken for a voice.
+const VOICED: f32 = 0.5;
+/// Over a background of noise, a voiced block counts as sound this many dB nearer the floor.
+const VOICE_IN_NOISE_RELIEF_DB: f32 = 2.0;
+/// Blocks this close to the floor, and not sound, are the background the detector learns the
+/// periodicity of: nearer the floor than weak syllables mostly are.
+const BACKGROUND_BAND_DB: f32 = 3.0;
+/// Mean |sample| under which a block holds no tone worth following (about -66 dBFS): the
+/// high-pass filter's ringing after a tone stops in digital silence has a "pitch" of its own.
+const MIN_TONE_LEVEL: f32 = 16.0;
 
 /// Where a possible special information tone has got to.
 #[derive(Debug, Clone, Copy, Default)]
 struct SitProgress {
     first: Option<ToneRun>,
     second: Option<ToneRun>,
+    /// Whether the first segment began out of a quiet moment: if no second segment follows,
+    /// that first one is judged as a beep, and a later tone must not change what we knew.
+    first_after_quiet: bool,
 }
 
 struct State {
@@ -100,6 +114,8 @@ struct State {
     prev_db: f32,
     prev_rho1: f32,
     prev_rho2: f32,
+    voicing: Voicing,
+    background_voicing: BackgroundVoicing,
     decision: Option<Decision>,
     evidence: Evidence,
     /// The beep that made a `beep` decision, and whether it was still sounding then.
@@ -143,6 +159,8 @@ impl Detector {
                 prev_db: 0.0,
                 prev_rho1: 0.0,
                 prev_rho2: 0.0,
+                voicing: Voicing::default(),
+                background_voicing: BackgroundVoicing::default(),
                 decision: None,
                 evidence: Evidence::default(),
                 deciding_beep: None,
@@ -233,9 +251,22 @@ impl State {
         let now = self.blocks * BLOCK_MS;
         let db = level_db(stats.level);
 
-        let sound = self.is_sound(stats.level, db);
+        // Voicing is evidence for the decision only; it is not worked out once there is one.
+        let periodicity = if self.decision.is_none() {
+            let mut block = [0.0f32; BLOCK];
+            front.last_block(&mut block);
+            self.voicing.update(&block)
+        } else {
+            0.0
+        };
+        let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
+        let sound = self.is_sound(stats.level, db, voice_in_noise);
         self.sounding = sound;
-        let foreground = self.is_foreground(stats.level);
+        let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
+        if self.decision.is_none() && background {
+            self.background_voicing.update(periodicity);
+        }
+        let foreground = self.is_foreground(stats.level, voice_in_noise);
         let sound = sound && foreground;
         if let Some(trace) = &mut self.trace {
             trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
@@ -250,9 +281,10 @@ impl State {
             && (stats.rho2 - self.prev_rho2).abs() < 0.05;
         let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
         let above_background = db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled();
-        let worth_a_look = peaky && above_background && stats.level >= 16.0;
+        let audible = stats.level >= MIN_TONE_LEVEL;
+        let worth_a_look = peaky && above_background && audible;
         let may_start_tone = steady && worth_a_look;
-        let observation = if self.tones.active() || may_start_tone {
+        let observation = if (self.tones.active() && audible) || may_start_tone {
             let mut window = [0.0f32; HISTORY];
             front.recent(&mut window);
             tone::observe(&window)
@@ -316,13 +348,15 @@ impl State {
 
     /// Once somebody has spoken, sound far quieter than they were is the room behind them
     /// (a TV, other talkers, traffic), not more of their greeting.
-    fn is_foreground(&mut self, level: f32) -> bool {
+    fn is_foreground(&mut self, level: f32, voice_in_noise: bool) -> bool {
         self.recent_levels = [self.recent_levels[1], self.recent_levels[2], level];
         let [a, b, c] = self.recent_levels;
         let median = a.max(b).min(a.min(b).max(c));
         self.envelope_db += (level_db(median) - self.envelope_db) * ENVELOPE_SMOOTHING;
         let swing = self.envelope_swing.update(self.envelope_db);
-        let modulated = swing >= MIN_MODULATION_DB;
+        // In loud line or car noise a voice cannot swing 14 dB (the noise fills its pauses),
+        // but there its periodicity alone tells it from the background.
+        let modulated = swing >= MIN_MODULATION_DB || voice_in_noise;
         let strongly_modulated = swing >= STRONG_MODULATION_DB;
         let drop = self.params.foreground_drop_db as f32;
         if drop == 0.0 {
@@ -360,7 +394,7 @@ impl State {
         }
     }
 
-    fn is_sound(&self, level: f32, db: f32) -> bool {
+    fn is_sound(&self, level: f32, db: f32, voice_in_noise: bool) -> bool {
         if level < self.params.silent_threshold as f32 {
             return false;
         }
@@ -371,6 +405,10 @@ impl State {
         let mut needed = if self.sounding { margin - HYSTERESIS_DB } else { margin };
         if self.talk.first_word_start().is_none() {
             needed += FIRST_WORD_EXTRA_DB;
+        }
+        if voice_in_noise {
+            // A voice's weaker vowels sink into loud noise first; periodic, they are still voice.
+            needed -= VOICE_IN_NOISE_RELIEF_DB;
         }
         db >= self.floor.db() + needed
     }
@@ -418,7 +456,7 @@ impl State {
                 }
                 if tone::sit_segment_length(&run) {
                     if tone::may_start_sit(&run) {
-                        self.sit = SitProgress { first: Some(run), second: None };
+                        self.sit = SitProgress { first: Some(run), second: None, first_after_quiet: self.tone_after_quiet };
                         return None;
                     }
                     if let Some(first) = self.sit.first {
@@ -441,10 +479,14 @@ impl State {
     /// A voicemail beep follows a greeting, after the voice has stopped, and is about as loud as
     /// the voice was; a tone in the room behind a caller (music on a TV) is none of these.
     fn is_beep(&self, run: &ToneRun) -> bool {
+        self.is_beep_after(run, self.tone_after_quiet)
+    }
+
+    fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
         self.params.detect_beep
             && tone::is_steady(run)
+            && after_quiet
             && self.spoke_before(run.start_ms)
-            && self.tone_after_quiet
             && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
     }
 
@@ -464,18 +506,21 @@ impl State {
     }
 
     fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
-        let p = &self.params;
-        // A SIT sequence in progress whose next segment is overdue was a beep after all.
+        // A SIT sequence in progress whose next segment is overdue may have been a beep after
+        // all: its first segment is judged as any other tone, so a tone in the room, or one
+        // before anybody spoke, is not taken for a beep here either.
         if let Some(first) = self.sit.first {
             let last = self.sit.second.unwrap_or(first);
             if !self.tones.active() && now > last.end_ms() + SIT_GAP_MS {
+                let after_quiet = self.sit.first_after_quiet;
                 self.sit = SitProgress::default();
-                if p.detect_beep {
+                if self.is_beep_after(&first, after_quiet) {
                     self.deciding_beep = Some((last, false));
                     return Some((Status::Machine, Cause::Beep));
                 }
             }
         }
+        let p = &self.params;
         let waiting_on_tone = self.held_tone.is_some() || self.sit.first.is_some();
         match self.talk.first_word_start() {
             None => {

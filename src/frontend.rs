@@ -167,6 +167,14 @@ impl FrontEnd {
         self.block_fill += xs.len();
     }
 
+    /// Copies the last BLOCK filtered samples (the block just completed), oldest first.
+    pub fn last_block(&self, out: &mut [f32; BLOCK]) {
+        let start = (self.history_pos + HISTORY - BLOCK) & (HISTORY - 1);
+        let first = (HISTORY - start).min(BLOCK);
+        out[..first].copy_from_slice(&self.history[start..start + first]);
+        out[first..].copy_from_slice(&self.history[..BLOCK - first]);
+    }
+
     /// Copies the last HISTORY filtered samples, oldest first.
     pub fn recent(&self, out: &mut [f32; HISTORY]) {
         let (newer, older) = self.history.split_at(self.history_pos);
@@ -197,6 +205,21 @@ mod tests {
     fn one_block_per_10_ms_at_every_rate() {
         for rate in [8000, 16000, 32000, 48000] {
             assert_eq!(blocks_for(rate, &sine(rate, 1000.0, 1000.0, 1000)).len(), 100, "rate {rate}");
+        }
+    }
+
+    #[test]
+    fn the_last_block_is_the_end_of_the_history() {
+        let mut fe = FrontEnd::new(8000);
+        // 3.5 blocks at a time, so the block boundary wanders through the history ring.
+        for chunk in sine(8000, 300.0, 3000.0, 1000).chunks(280) {
+            fe.push(chunk, &mut |front, _| {
+                let mut history = [0.0; HISTORY];
+                let mut block = [0.0; BLOCK];
+                front.recent(&mut history);
+                front.last_block(&mut block);
+                assert_eq!(&history[HISTORY - BLOCK..], &block[..]);
+            });
         }
     }
 

@@ -19,6 +19,7 @@ mod swing;
 mod talk;
 mod tone;
 pub mod trace;
+mod voicing;
 pub mod wav;
 
 pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};

@@ -175,6 +175,32 @@ fn two_tone_beeps_count_too() {
 }
 
 #[test]
+fn a_tone_at_a_sit_pitch_after_a_greeting_is_a_beep_when_no_sit_follows() {
+    // 913.8 Hz for 300 ms could open a SIT; nothing follows it, then digital silence.
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).silence(300).tone(300, 913.8, 4000.0).silence(2000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep));
+    let d = decide(&params("detect_beep=false"), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "no beep rule: timing only");
+}
+
+#[test]
+fn a_tone_at_a_sit_pitch_with_no_sit_after_it_is_a_beep_only_where_any_beep_would_be() {
+    // With nobody speaking before it, 913.8 Hz for 300 ms is no beep.
+    let mut s = Synth::new(8000);
+    s.silence(500).tone(300, 913.8, 4000.0).silence(3000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!(d.status, Status::Person, "{d:?}");
+
+    // Nor is it one when it rises straight out of the talk with no quiet moment before it.
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).tone(300, 913.8, 4000.0).silence(2000);
+    let d = decide(&Params::default(), &s);
+    assert_ne!(d.cause, Cause::Beep, "{d:?}");
+}
+
+#[test]
 fn fax_answer_tone_is_a_fax_machine() {
     let mut s = Synth::new(8000);
     s.silence(300).tone(3000, 2100.0, 6000.0).silence(1000);
@@ -284,6 +310,54 @@ fn a_tv_like_steady_background_after_a_hello_is_not_talk() {
     let mut s = Synth::new(8000);
     s.noise_burst(300, 400.0).syllables(500, 150, 40, 6000.0);
     s.noise_burst(4000, 1500.0);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+}
+
+/// Mean |x| of a signal, for setting up signal-to-noise ratios.
+fn mean_abs(samples: &[i16]) -> f32 {
+    samples.iter().map(|&x| f32::from(x).abs()).sum::<f32>() / samples.len() as f32
+}
+
+#[test]
+fn a_long_voiced_greeting_in_loud_line_noise_is_a_machine() {
+    // Four seconds of vowels about 6 dB above white line noise (the softer ones level with it):
+    // the noise fills the pauses, so the talk swings far less than 14 dB, but its periodicity
+    // marks it as a voice.
+    let mut s = Synth::new(8000);
+    s.silence(700).vowels(4000, 190, 70, 6000.0, 120.0).silence(2000);
+    let talk = mean_abs(&s.samples[5600..5600 + 32000]);
+    s.add_noise(talk);
+    let d = decide(&Params::default(), &s);
+    assert_eq!(d.status, Status::Machine, "{d:?}");
+}
+
+#[test]
+fn a_voiced_hello_in_loud_line_noise_is_still_a_person() {
+    let mut s = Synth::new(8000);
+    s.silence(700).vowels(500, 190, 70, 6000.0, 120.0).silence(4000);
+    let talk = mean_abs(&s.samples[5600..5600 + 4000]);
+    s.add_noise(talk);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+    assert!(d.at_ms <= 700 + 500 + 800, "decided at {}", d.at_ms);
+}
+
+
+#[test]
+fn a_hello_over_a_voice_in_the_room_is_still_a_person() {
+    // Somebody talks on without pause behind the caller, 9 dB down, over loud line noise: it is
+    // periodic, but so is the background the detector hears before the hello, so periodicity
+    // must not make it the caller's talk.
+    let mut room = Synth::new(8000);
+    room.vowels(6000, 230, 30, 1500.0, 190.0);
+    let mut s = Synth::new(8000);
+    s.silence(900).vowels(600, 190, 70, 4200.0, 110.0).silence(4500);
+    for (a, b) in s.samples.iter_mut().zip(&room.samples) {
+        *a = a.saturating_add(*b);
+    }
+    let talk = mean_abs(&s.samples[7200..7200 + 4800]);
+    s.add_noise(talk * 0.6);
     let d = decide(&Params::default(), &s);
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
 }

@@ -57,6 +57,45 @@ impl Synth {
         self
     }
 
+    /// Voiced talk: vowels (glottal pulses at `pitch_hz` through two formant resonances) of
+    /// `on` ms with `off` ms of silence between them, for `ms`; every other vowel is 6 dB softer
+    /// and the pitch wanders by a few percent, as in running speech.
+    pub fn vowels(&mut self, ms: u32, on: u32, off: u32, amp: f32, pitch_hz: f32) -> &mut Self {
+        let end = self.at_ms() + ms;
+        let mut stressed = true;
+        let mut syllable = 0u32;
+        while self.at_ms() < end {
+            let left = end - self.at_ms();
+            let n = self.n(on.min(left));
+            let pitch = pitch_hz * (1.0 + 0.04 * ((syllable % 5) as f32 - 2.0) / 2.0);
+            let gain = if stressed { amp } else { amp * 0.5 };
+            let period = self.rate as f32 / pitch;
+            for i in 0..n {
+                let since = (i as f32 % period) / self.rate as f32;
+                let decay = (-since * 300.0).exp();
+                let two_pi = 2.0 * std::f32::consts::PI;
+                let v = decay * ((two_pi * 700.0 * since).sin() + 0.6 * (two_pi * 1200.0 * since).sin());
+                // Ramp each vowel in and out over 20 ms, as a voice does.
+                let edge = (i.min(n - 1 - i) as f32 / self.n(20) as f32).min(1.0);
+                self.samples.push((gain * edge * v) as i16);
+            }
+            stressed = !stressed;
+            syllable += 1;
+            let left = end - self.at_ms();
+            self.silence(off.min(left));
+        }
+        self
+    }
+
+    /// Adds white noise of peak amplitude `amp` under everything written so far.
+    pub fn add_noise(&mut self, amp: f32) -> &mut Self {
+        for i in 0..self.samples.len() {
+            let v = f32::from(self.samples[i]) + self.noise() * amp;
+            self.samples[i] = v.clamp(-32768.0, 32767.0) as i16;
+        }
+        self
+    }
+
     pub fn tone(&mut self, ms: u32, freq: f32, amp: f32) -> &mut Self {
         let start = self.samples.len();
         for i in 0..self.n(ms) {
