@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
-use super::{actions, registry, slots, SHUTTING_DOWN};
+use super::{actions, registry, slots, stats, SHUTTING_DOWN};
 use crate::decision::{Decision, Event};
 use crate::detector::Detector;
 use crate::freeswitch::event::fire_custom;
@@ -29,6 +29,7 @@ pub struct Call {
     /// We raised CF_BREAK for the waiter and it may not have been consumed yet.
     break_raised: AtomicBool,
     slot_held: AtomicBool,
+    _in_memory: stats::InMemory,
 }
 
 #[derive(Default)]
@@ -56,6 +57,7 @@ impl Call {
             waiting: AtomicBool::new(false),
             break_raised: AtomicBool::new(false),
             slot_held: AtomicBool::new(true),
+            _in_memory: stats::InMemory::new(),
         }
     }
 
@@ -113,7 +115,7 @@ impl Call {
             inner.mono.extend(frame.pcm.iter().step_by(channels));
         }
         if inner.detector.is_none() || rate != inner.in_rate {
-            let target = target_rate(rate);
+            let target = target_rate(rate).ok_or_else(|| format!("unsupported read rate {rate} Hz"))?;
             match inner.detector.as_mut() {
                 None => {
                     inner.detector = Some(
@@ -164,6 +166,7 @@ impl Call {
         if self.decided.swap(true, Ordering::SeqCst) {
             return;
         }
+        super::stats().record_decision(&d);
         let channel = session.channel();
         let status = d.status.as_str();
         let cause = d.cause.as_str();
@@ -233,6 +236,7 @@ impl BugHandler for Call {
             }
         }
         if !self.decided() {
+            super::stats().record_undecided();
             let why = if self.stopped.load(Ordering::SeqCst) {
                 "voice_stop"
             } else if SHUTTING_DOWN.load(Ordering::SeqCst) {

@@ -4,12 +4,19 @@
 
 use crate::detector::SUPPORTED_RATES;
 
-/// The detector rate for audio at `rate`: itself when supported, else the nearest lower one.
-pub fn target_rate(rate: u32) -> u32 {
-    if SUPPORTED_RATES.contains(&rate) {
-        return rate;
+/// Read rates the module takes: no telephony codec is slower than 8 kHz, and nothing sane is
+/// faster than 192 kHz. Outside them a resampler would produce thousands of samples per input
+/// sample (or loop for ever at 0 Hz).
+pub const MIN_READ_RATE: u32 = 8000;
+pub const MAX_READ_RATE: u32 = 192_000;
+
+/// The detector rate for audio at `rate`: itself when supported, else the nearest lower one;
+/// `None` outside [`MIN_READ_RATE`]..=[`MAX_READ_RATE`].
+pub fn target_rate(rate: u32) -> Option<u32> {
+    if !(MIN_READ_RATE..=MAX_READ_RATE).contains(&rate) {
+        return None;
     }
-    SUPPORTED_RATES.iter().copied().filter(|r| *r <= rate).max().unwrap_or(SUPPORTED_RATES[0])
+    SUPPORTED_RATES.iter().copied().filter(|r| *r <= rate).max()
 }
 
 pub struct Resampler {
@@ -21,7 +28,9 @@ pub struct Resampler {
 }
 
 impl Resampler {
+    /// Both rates are non-zero (`to` one the detector takes, `from` one [`target_rate`] accepts).
     pub fn new(from: u32, to: u32) -> Resampler {
+        assert!(from > 0 && to > 0, "resampling needs non-zero rates ({from} -> {to})");
         Resampler { from, to, pos: 0.0, last: 0 }
     }
 
@@ -57,10 +66,14 @@ mod tests {
 
     #[test]
     fn targets() {
-        assert_eq!(target_rate(8000), 8000);
-        assert_eq!(target_rate(11025), 8000);
-        assert_eq!(target_rate(44100), 32000);
-        assert_eq!(target_rate(4000), 8000);
+        assert_eq!(target_rate(8000), Some(8000));
+        assert_eq!(target_rate(11025), Some(8000));
+        assert_eq!(target_rate(44100), Some(32000));
+        assert_eq!(target_rate(192_000), Some(48000));
+        // A rate of 0 (a frame without a rate) once sent the resampler into an endless loop.
+        for bad in [0, 1, 4000, 7999, 192_001, u32::MAX] {
+            assert_eq!(target_rate(bad), None, "{bad}");
+        }
     }
 
     #[test]
