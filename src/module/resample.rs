@@ -44,8 +44,11 @@ impl Resampler {
             return;
         }
         let step = f64::from(self.from) / f64::from(self.to);
-        // Sample -1 is the last one of the previous frame.
-        let at = |i: isize| -> f64 { if i < 0 { f64::from(self.last) } else { f64::from(input[i as usize]) } };
+        // Sample -1 is the last one of the previous frame. A position on (or a rounding error
+        // past) the frame's last sample has no next one yet: that sample stands for it, its
+        // weight being (about) zero.
+        let last = input.len() - 1;
+        let at = |i: isize| -> f64 { if i < 0 { f64::from(self.last) } else { f64::from(input[(i as usize).min(last)]) } };
         let n = input.len() as f64;
         while self.pos < n - 1.0 + 1e-9 {
             let i = self.pos.floor();
@@ -56,7 +59,7 @@ impl Resampler {
             self.pos += step;
         }
         self.pos -= n;
-        self.last = input[input.len() - 1];
+        self.last = input[last];
     }
 }
 
@@ -87,5 +90,22 @@ mod tests {
             assert!(out.iter().all(|s| *s == 1000 || total <= out.len()));
         }
         assert!((total as i64 - 32000).abs() <= 2, "{total}");
+    }
+
+    /// Found by the detector fuzz target: an output position landing exactly on a frame's
+    /// last sample read one past the end (a panic in the media thread).
+    #[test]
+    fn a_position_on_the_last_sample_stays_in_the_frame() {
+        for from in [11025, 12000, 22050, 24000, 44100, 96000, 192_000] {
+            let to = target_rate(from).unwrap();
+            for len in 1..=700 {
+                let mut r = Resampler::new(from, to);
+                let mut out = Vec::new();
+                let frame: Vec<i16> = (0..len).map(|i| (i * 37 % 2000) as i16).collect();
+                for _ in 0..7 {
+                    r.process(&frame, &mut out);
+                }
+            }
+        }
     }
 }
