@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::audio::{interleave, machine, silence, speech};
 use crate::fake_core::{call_api, world, Audio, Session};
-use crate::memory::module_bytes;
+use crate::memory::{heap_measurable, module_bytes};
 use crate::{allocated, events_for, host, mono, no_panics, reload, uuid, TEST_CONFIG};
 
 /// xorshift64: reproducible randomness without a dependency.
@@ -225,7 +225,11 @@ fn soak_two_thousand_channels() {
     );
     // The registry's table keeps the capacity it grew to for 2,000 calls (about 100 KiB); one
     // call's state is several KiB, so a leak of even a few dozen calls would show.
-    assert!(grown < 256 * 1024, "the module's heap grew by {grown} bytes over the soak");
+    if heap_measurable() {
+        assert!(grown < 256 * 1024, "the module's heap grew by {grown} bytes over the soak");
+    } else {
+        eprintln!("soak: heap figures not available here (valgrind?): checked calls held and slots only");
+    }
     reload(TEST_CONFIG);
 }
 
@@ -430,6 +434,10 @@ fn amd_stats_counts_decisions_since_load() {
 fn memory_per_detecting_channel() {
     const N: usize = 500;
     let _h = host();
+    if !heap_measurable() {
+        eprintln!("SKIPPED: mallinfo2 does not see this process's heap (valgrind?)");
+        return;
+    }
     reload(&config(1000, r#"<param name="debug" value="0"/>"#));
     for (label, rate, channels) in [("8 kHz mono", 8000, 1), ("16 kHz mono", 16000, 1), ("44.1 kHz mono (resampled)", 44100, 1), ("48 kHz stereo", 48000, 2)] {
         let sessions: Vec<Arc<Session>> = (0..N)
