@@ -241,6 +241,8 @@ impl BugHandler for Call {
                 "voice_stop"
             } else if SHUTTING_DOWN.load(Ordering::SeqCst) {
                 "module unload"
+            } else if self.inner.lock().unwrap_or_else(|p| p.into_inner()).failed {
+                "an error (logged above)"
             } else {
                 "hangup"
             };

@@ -478,3 +478,25 @@ fn memory_per_detecting_channel() {
     assert_eq!(counter(&stats_json(), "calls_in_memory"), 0);
     reload(TEST_CONFIG);
 }
+
+/// Audio at a rate the module refuses (4 kHz, 200 kHz): the detection stops with an error
+/// naming the rate, the slot comes back, waitforresult returns; nothing panics.
+#[test]
+fn unsupported_read_rates_stop_detection_cleanly() {
+    let _h = host();
+    for rate in [4000, 200_000] {
+        let s = Session::new(&uuid("bad-rate"), mono(silence(rate, 100), rate));
+        let plan = crate::dialplan(&[("x", &[("voice_start", ""), ("waitforresult", ""), ("log", "done")])]);
+        let t = Instant::now();
+        crate::run_call(&s, &plan, "x");
+        assert!(t.elapsed() < Duration::from_secs(10));
+        assert!(s.executed.lock().unwrap().iter().any(|e| e.app == "log"), "{rate}: waitforresult returned");
+        let logs = crate::logs_for(&s.uuid);
+        assert!(logs.iter().any(|l| l.contains(&format!("unsupported read rate {rate} Hz"))), "{rate}: {logs:?}");
+        assert!(logs.iter().any(|l| l.contains("ended by an error")), "{rate}: {logs:?}");
+        assert!(s.var("amd_status").is_none());
+        assert_call_consistent(&s);
+        assert_eq!(allocated(), 0);
+    }
+    no_panics();
+}
