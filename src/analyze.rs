@@ -1,6 +1,6 @@
 //! Runs the detector over a whole recording, as a call would feed it frame by frame.
 
-use crate::decision::{Decision, Event};
+use crate::decision::{Decision, Event, MessageEnd};
 use crate::detector::{Detector, UnsupportedRate};
 use crate::params::Params;
 use crate::wav::Audio;
@@ -12,13 +12,21 @@ pub const FRAME_MS: u32 = 20;
 pub struct Outcome {
     /// None when the recording ended before the detector decided.
     pub decision: Option<Decision>,
-    /// Talking edges and the decision, in order.
+    /// The end of a machine's greeting (with `detect_message_end`), if found before the audio ended.
+    pub message_end: Option<MessageEnd>,
+    /// When the beep that ended the greeting stopped.
+    pub beep_end_ms: Option<u64>,
+    /// The SIT code of a `sit` decision, when known.
+    pub sit: Option<&'static str>,
+    /// `amd_answered_by` for this outcome.
+    pub answered_by: &'static str,
+    /// Talking edges, the decision and the message end, in order.
     pub events: Vec<Event>,
     /// Length of the recording in ms.
     pub duration_ms: u64,
 }
 
-/// Feeds `audio` to a fresh detector in FRAME_MS frames until it decides or the audio ends.
+/// Feeds `audio` to a fresh detector in FRAME_MS frames until it is finished or the audio ends.
 pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRate> {
     let mut detector = Detector::new(params, audio.sample_rate)?;
     let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
@@ -29,8 +37,15 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
             break;
         }
     }
+    let decision = detector.decision();
+    let message_end = events.iter().find_map(|e| if let Event::MessageEnd(m) = e { Some(*m) } else { None });
+    let beep_end_ms = events.iter().find_map(|e| if let Event::BeepEnd { at_ms } = e { Some(*at_ms) } else { None });
     Ok(Outcome {
-        decision: detector.decision(),
+        decision,
+        message_end,
+        beep_end_ms,
+        sit: detector.sit_code(),
+        answered_by: crate::answered_by::answered_by(decision.as_ref(), params.detect_message_end, message_end.as_ref()),
         events,
         duration_ms: audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate),
     })

@@ -108,6 +108,51 @@ pub struct Evidence {
     pub longest_word_ms: u64,
 }
 
+/// How the end of a machine's greeting was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageEndKind {
+    /// The voicemail beep: recording starts when it stops.
+    Beep,
+    /// `message_end_silence` of quiet after the greeting (a machine with no beep).
+    Silence,
+    /// `message_end_timeout` came first.
+    Timeout,
+}
+
+impl MessageEndKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageEndKind::Beep => "beep",
+            MessageEndKind::Silence => "silence",
+            MessageEndKind::Timeout => "timeout",
+        }
+    }
+}
+
+impl fmt::Display for MessageEndKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A beep as heard: where it started and its pitch (two pitches for a two-tone beep).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Beep {
+    pub start_ms: u64,
+    pub freq_hz: u32,
+    pub freq2_hz: Option<u32>,
+}
+
+/// The end of a machine's greeting (with `detect_message_end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageEnd {
+    pub kind: MessageEndKind,
+    /// Milliseconds of audio from the start of detection to the moment the end was established.
+    pub at_ms: u64,
+    /// The beep, when the greeting ended with one.
+    pub beep: Option<Beep>,
+}
+
 /// Everything the detector reports, in the order it happened in the audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -117,4 +162,8 @@ pub enum Event {
     StopTalking { at_ms: u64 },
     /// The decision; sent once.
     Decided(Decision),
+    /// The end of a machine's greeting; sent at most once, after the decision.
+    MessageEnd(MessageEnd),
+    /// The beep that ended the greeting has stopped: a message played now starts after it.
+    BeepEnd { at_ms: u64 },
 }

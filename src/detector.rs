@@ -6,12 +6,14 @@
 //! a fax tone or a special information tone decides `machine` whatever the timing says.
 
 use crate::decision::{Cause, Decision, Event, Evidence, Status};
+use crate::message_end::{BlockView, MessageEndWatch};
 use crate::frontend::{BlockStats, FrontEnd, BLOCK_MS, HISTORY};
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
 use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
+use crate::trace::BlockTrace;
 
 /// Sample rates the detector accepts.
 pub const SUPPORTED_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -100,6 +102,13 @@ struct State {
     prev_rho2: f32,
     decision: Option<Decision>,
     evidence: Evidence,
+    /// The beep that made a `beep` decision, and whether it was still sounding then.
+    deciding_beep: Option<(ToneRun, bool)>,
+    /// The SIT code of a `sit` decision, when the segments tell it.
+    sit_code: Option<&'static str>,
+    message_end: MessageEndWatch,
+    /// Every block's figures, only when a caller asked for them (plots).
+    trace: Option<Vec<BlockTrace>>,
 }
 
 pub struct Detector {
@@ -136,6 +145,10 @@ impl Detector {
                 prev_rho2: 0.0,
                 decision: None,
                 evidence: Evidence::default(),
+                deciding_beep: None,
+                sit_code: None,
+                message_end: MessageEndWatch::off(),
+                trace: None,
             },
         })
     }
@@ -174,13 +187,35 @@ impl Detector {
         self.state.blocks * BLOCK_MS
     }
 
-    /// True when the detector wants no more audio.
+    /// True when the detector wants no more audio: it has decided, and found the end of the
+    /// greeting too when `detect_message_end` asked for it.
     pub fn is_finished(&self) -> bool {
-        self.state.decision.is_some()
+        self.state.decision.is_some() && !self.state.message_end.pending()
+    }
+
+    /// True between a `machine` decision and the end of its greeting, with `detect_message_end`.
+    pub fn awaiting_message_end(&self) -> bool {
+        self.state.message_end.pending()
+    }
+
+    /// The SIT code (IC, VC, RO, RO', NC, NC', IO) of a `sit` decision, when the segment
+    /// frequencies and lengths match one.
+    pub fn sit_code(&self) -> Option<&'static str> {
+        self.state.sit_code
     }
 
     pub fn params(&self) -> &Params {
         &self.state.params
+    }
+
+    /// Records a [`BlockTrace`] for every block from now on (one push per 10 ms block).
+    pub fn keep_trace(&mut self) {
+        self.state.trace.get_or_insert_with(Vec::new);
+    }
+
+    /// The blocks recorded so far (none unless [`Detector::keep_trace`] was called); recording goes on.
+    pub fn take_trace(&mut self) -> Vec<BlockTrace> {
+        self.state.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 }
 
@@ -202,15 +237,22 @@ impl State {
         self.sounding = sound;
         let foreground = self.is_foreground(stats.level);
         let sound = sound && foreground;
+        if let Some(trace) = &mut self.trace {
+            trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
+        }
 
         // Tone analysis costs an FFT, so it runs only where a tone could be: a block well
         // above the background whose level and spectrum barely changed since the last one.
+        // Until the background has been heard for a moment, any steady block may be a tone (a
+        // fax answering at once).
         let steady = (db - self.prev_db).abs() < 3.0
             && (stats.rho1 - self.prev_rho1).abs() < 0.05
             && (stats.rho2 - self.prev_rho2).abs() < 0.05;
         let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
-        let worth_a_look = peaky && db >= self.floor.db() + TONE_GATE_DB && stats.level >= 16.0;
-        let observation = if self.tones.active() || (steady && worth_a_look) {
+        let above_background = db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled();
+        let worth_a_look = peaky && above_background && stats.level >= 16.0;
+        let may_start_tone = steady && worth_a_look;
+        let observation = if self.tones.active() || may_start_tone {
             let mut window = [0.0f32; HISTORY];
             front.recent(&mut window);
             tone::observe(&window)
@@ -220,10 +262,14 @@ impl State {
         self.prev_db = db;
         self.prev_rho1 = stats.rho1;
         self.prev_rho2 = stats.rho2;
-        self.floor.update(stats.level);
-        let was_following = self.tones.active();
-        let tone_update = self.tones.update(now, observation, db);
-        if self.tones.active() && !was_following {
+        let following = self.tones.current_start();
+        let tone_update = self.tones.update(now, observation, db, may_start_tone);
+        // A steady tone is a signal on the line, not its background.
+        if !self.tones.active() {
+            self.floor.update(stats.level);
+        }
+        // A new run, out of nothing or straight after another tone (hum under a pause, then the beep).
+        if self.tones.current_start().is_some_and(|start| following != Some(start)) {
             // The tone became visible some blocks after it began; look at the blocks before that.
             let before = self.sound_history >> (tone::WINDOW_LAG_MS / BLOCK_MS);
             self.tone_after_quiet = (before & 0b11111).count_ones() <= 2;
@@ -237,6 +283,18 @@ impl State {
         }
 
         if self.decision.is_some() {
+            let view = BlockView {
+                now,
+                tone: tone_update,
+                tone_active: self.tones.active(),
+                last_activity_ms: self.talk.last_activity_end(),
+            };
+            let (after_quiet, talker) = (self.tone_after_quiet, self.talker_db);
+            // The beep after a greeting comes out of a pause and about as loud as the voice.
+            let is_beep = |run: &ToneRun| after_quiet && talker.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB);
+            if let Some(event) = self.message_end.on_block(&view, is_beep) {
+                on_event(event);
+            }
             return;
         }
         let verdict = tone_update
@@ -247,6 +305,12 @@ impl State {
             self.evidence = self.measure(now);
             self.decision = Some(decision);
             on_event(Event::Decided(decision));
+            let beep = if cause == Cause::Beep { self.deciding_beep } else { None };
+            let (watch, event) = MessageEndWatch::start(&self.params, &decision, beep);
+            self.message_end = watch;
+            if let Some(event) = event {
+                on_event(event);
+            }
         }
     }
 
@@ -328,8 +392,11 @@ impl State {
                 }
                 if let (Some(first), Some(second)) = (self.sit.first, self.sit.second) {
                     let third_in_time = run.start_ms <= second.end_ms() + SIT_GAP_MS && run.duration_ms >= MIN_BEEP_MS;
-                    if third_in_time && tone::sit_code(&first, &second, &run).is_some() {
-                        return machine(Cause::Sit);
+                    if third_in_time {
+                        if let Some(code) = tone::sit_code(&first, &second, &run) {
+                            self.sit_code = Some(code).filter(|c| *c != tone::UNKNOWN_SIT);
+                            return machine(Cause::Sit);
+                        }
                     }
                 }
                 if tone::may_start_sit(&run) || (tone::may_continue_sit(&run) && self.sit.first.is_some()) {
@@ -338,6 +405,7 @@ impl State {
                     return None;
                 }
                 if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) {
+                    self.deciding_beep = Some((run, true));
                     return machine(Cause::Beep);
                 }
                 None
@@ -362,6 +430,7 @@ impl State {
                 }
                 self.sit = SitProgress::default();
                 if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) && !tone::is_ced(&run) && !tone::is_cng(&run) {
+                    self.deciding_beep = Some((run, false));
                     return machine(Cause::Beep);
                 }
                 None
@@ -373,6 +442,7 @@ impl State {
     /// the voice was; a tone in the room behind a caller (music on a TV) is none of these.
     fn is_beep(&self, run: &ToneRun) -> bool {
         self.params.detect_beep
+            && tone::is_steady(run)
             && self.spoke_before(run.start_ms)
             && self.tone_after_quiet
             && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
@@ -401,6 +471,7 @@ impl State {
             if !self.tones.active() && now > last.end_ms() + SIT_GAP_MS {
                 self.sit = SitProgress::default();
                 if p.detect_beep {
+                    self.deciding_beep = Some((last, false));
                     return Some((Status::Machine, Cause::Beep));
                 }
             }

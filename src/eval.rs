@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::decision::Decision;
+use crate::decision::{Cause, Decision, MessageEnd, MessageEndKind};
 
 /// One row of labels.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,11 @@ impl Label {
             (Some(s), Some(g)) if g > 0 => Some(s + g),
             _ => None,
         }
+    }
+
+    /// The SIT code the clip was made with, from a `sit_XX` condition tag.
+    pub fn sit_code(&self) -> Option<&str> {
+        self.condition.split('+').find_map(|tag| tag.strip_prefix("sit_"))
     }
 }
 
@@ -83,13 +88,35 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
 pub struct Scored {
     pub label: Label,
     pub decision: Option<Decision>,
+    /// The end of the greeting found after a machine decision (eval runs with detect_message_end).
+    pub message_end: Option<MessageEnd>,
+    pub sit: Option<&'static str>,
 }
 
 impl Scored {
     pub fn status(&self) -> &'static str {
         self.decision.map_or("none", |d| d.status.as_str())
     }
+
+    fn cause(&self) -> Option<Cause> {
+        self.decision.map(|d| d.cause)
+    }
+
+    /// Where the detector heard a beep start, whether it decided on it or found the greeting's end.
+    fn beep_heard_ms(&self) -> Option<u64> {
+        match self.message_end {
+            Some(MessageEnd { kind: MessageEndKind::Beep, beep: Some(b), .. }) => Some(b.start_ms),
+            Some(MessageEnd { kind: MessageEndKind::Beep, at_ms, .. }) => Some(at_ms),
+            _ if self.cause() == Some(Cause::Beep) => self.decision.map(|d| d.at_ms),
+            _ => None,
+        }
+    }
 }
+
+/// How far after the beep's start the message end may be reported and still count as found.
+pub const BEEP_FOUND_WITHIN_MS: i64 = 150;
+/// A beep heard this much before the labelled one is a false beep inside the greeting.
+const EARLY_BEEP_TOLERANCE_MS: u64 = 50;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Percentiles {
@@ -133,6 +160,35 @@ pub struct Report {
     pub machines_called_machine: f64,
     /// For human clips: decision time after the end of the greeting, ms.
     pub human_decision_after_greeting_ms: Percentiles,
+    pub message_end: MessageEndReport,
+    pub tones: ToneReport,
+}
+
+/// How well the end of machine greetings is found (clips whose label has a beep time).
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageEndReport {
+    pub clips_with_beep: usize,
+    /// Share of them whose message end is the beep, reported 0..=BEEP_FOUND_WITHIN_MS after its start.
+    pub beep_found: f64,
+    /// Message end time minus the labelled beep start, over clips whose message end was a beep.
+    pub beep_timing_error_ms: Percentiles,
+    /// Clips (of all) where a beep was reported on a human, or before the real beep of a machine.
+    pub false_beeps: usize,
+    pub false_beep_share: f64,
+    /// How the greeting ended, over machine clips called machine: beep/silence/timeout/none.
+    pub kinds: BTreeMap<String, usize>,
+}
+
+/// Fax and special information tones.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToneReport {
+    /// Share of fax clips with amd_result=fax, of sit clips with amd_result=sit.
+    pub fax_accuracy: f64,
+    pub sit_accuracy: f64,
+    /// Share of sit clips with a condition tag whose amd_sit matches it.
+    pub sit_code_accuracy: f64,
+    /// Human or machine clips called fax or sit.
+    pub speech_called_tone: usize,
 }
 
 fn share(part: usize, whole: usize) -> f64 {
@@ -166,6 +222,8 @@ pub fn report(scored: &[Scored]) -> Report {
         .filter_map(|s| Some(s.decision?.at_ms as i64 - s.label.greeting_end_ms()? as i64))
         .collect();
     let right = scored.iter().filter(|s| s.status() == s.label.expected_status).count();
+    let message_end = message_end_report(scored);
+    let tones = tone_report(scored);
     Report {
         clips: scored.len(),
         confusion,
@@ -175,6 +233,63 @@ pub fn report(scored: &[Scored]) -> Report {
         humans_called_machine: share(count(&humans, "machine"), humans.len()),
         machines_called_machine: share(count(&machines, "machine"), machines.len()),
         human_decision_after_greeting_ms: percentiles(after_greeting),
+        message_end,
+        tones,
+    }
+}
+
+fn message_end_report(scored: &[Scored]) -> MessageEndReport {
+    let with_beep: Vec<&Scored> = scored.iter().filter(|s| s.label.truth == "machine" && s.label.beep_ms.is_some()).collect();
+    let mut errors = Vec::new();
+    let mut found = 0;
+    for s in &with_beep {
+        let beep = s.label.beep_ms.expect("filtered") as i64;
+        if let Some(MessageEnd { kind: MessageEndKind::Beep, at_ms, .. }) = s.message_end {
+            let error = at_ms as i64 - beep;
+            errors.push(error);
+            if (0..=BEEP_FOUND_WITHIN_MS).contains(&error) {
+                found += 1;
+            }
+        }
+    }
+    let false_beeps = scored
+        .iter()
+        .filter(|s| match (s.label.truth.as_str(), s.beep_heard_ms()) {
+            ("human", Some(_)) => true,
+            ("machine", Some(heard)) => s.label.beep_ms.map_or(true, |real| heard + EARLY_BEEP_TOLERANCE_MS < real),
+            _ => false,
+        })
+        .count();
+    let mut kinds = BTreeMap::new();
+    for s in scored.iter().filter(|s| s.label.truth == "machine" && s.status() == "machine") {
+        let kind = s.message_end.map_or("none", |m| m.kind.as_str());
+        *kinds.entry(kind.to_string()).or_default() += 1;
+    }
+    MessageEndReport {
+        clips_with_beep: with_beep.len(),
+        beep_found: share(found, with_beep.len()),
+        beep_timing_error_ms: percentiles(errors),
+        false_beeps,
+        false_beep_share: share(false_beeps, scored.len()),
+        kinds,
+    }
+}
+
+fn tone_report(scored: &[Scored]) -> ToneReport {
+    let of_truth = |truth: &str| scored.iter().filter(|s| s.label.truth == truth).collect::<Vec<_>>();
+    let (fax, sit) = (of_truth("fax"), of_truth("sit"));
+    let called = |v: &[&Scored], cause: Cause| v.iter().filter(|s| s.cause() == Some(cause)).count();
+    let coded: Vec<&&Scored> = sit.iter().filter(|s| s.label.sit_code().is_some()).collect();
+    let codes_right = coded.iter().filter(|s| s.sit == s.label.sit_code()).count();
+    let speech_called_tone = scored
+        .iter()
+        .filter(|s| matches!(s.label.truth.as_str(), "human" | "machine") && matches!(s.cause(), Some(Cause::Fax | Cause::Sit)))
+        .count();
+    ToneReport {
+        fax_accuracy: share(called(&fax, Cause::Fax), fax.len()),
+        sit_accuracy: share(called(&sit, Cause::Sit), sit.len()),
+        sit_code_accuracy: share(codes_right, coded.len()),
+        speech_called_tone,
     }
 }
 
@@ -215,6 +330,25 @@ pub fn render(r: &Report) -> String {
         pct(r.overall_accuracy)
     ));
     out.push_str(&format!("human decision after end of greeting: {}\n", ms(&r.human_decision_after_greeting_ms)));
+    let m = &r.message_end;
+    out.push_str(&format!(
+        "\nmessage end (detect_message_end on)\nbeep found within {BEEP_FOUND_WITHIN_MS} ms of its start: {} of {} clips with a beep\nbeep timing error (message end - beep start): {}\nfalse beeps (on a human, or before the real beep): {} clips ({})\n",
+        pct(m.beep_found),
+        m.clips_with_beep,
+        ms(&m.beep_timing_error_ms),
+        m.false_beeps,
+        pct(m.false_beep_share)
+    ));
+    let kinds: Vec<String> = m.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    out.push_str(&format!("machines called machine, greeting ended by: {}\n", kinds.join(", ")));
+    let t = &r.tones;
+    out.push_str(&format!(
+        "\nfax clips called fax: {}\nsit clips called sit: {}\nsit code right: {}\nhuman or machine clips called fax or sit: {}\n",
+        pct(t.fax_accuracy),
+        pct(t.sit_accuracy),
+        pct(t.sit_code_accuracy),
+        t.speech_called_tone
+    ));
     out
 }
 
@@ -235,6 +369,40 @@ mod tests {
         }
     }
 
+    fn scored(label: Label, decision: Option<Decision>) -> Scored {
+        Scored { label, decision, message_end: None, sit: None }
+    }
+
+    #[test]
+    fn message_end_and_tone_figures() {
+        use crate::decision::Beep;
+        let machine = |beep_ms: Option<u64>| Label { beep_ms, ..label("machine", "machine") };
+        let d = |cause| Some(Decision { status: Status::Machine, cause, at_ms: 3000 });
+        let end = |kind, at_ms, start_ms| Some(MessageEnd { kind, at_ms, beep: Some(Beep { start_ms, freq_hz: 1000, freq2_hz: None }) });
+        let mut sit = scored(Label { condition: "lvl-20dB+sit_RO".into(), ..label("sit", "machine") }, d(Cause::Sit));
+        sit.sit = Some("RO");
+        let r = report(&[
+            Scored { message_end: end(MessageEndKind::Beep, 4090, 4000), ..scored(machine(Some(4000)), d(Cause::MaxIntro)) },
+            Scored { message_end: end(MessageEndKind::Beep, 4300, 4200), ..scored(machine(Some(4000)), d(Cause::MaxIntro)) },
+            Scored { message_end: end(MessageEndKind::Beep, 2600, 2500), ..scored(machine(Some(4000)), d(Cause::MaxIntro)) },
+            Scored { message_end: Some(MessageEnd { kind: MessageEndKind::Silence, at_ms: 5000, beep: None }), ..scored(machine(None), d(Cause::MaxIntro)) },
+            scored(label("human", "person"), d(Cause::Beep)),
+            scored(label("fax", "machine"), d(Cause::Fax)),
+            scored(label("fax", "machine"), d(Cause::MaxIntro)),
+            sit,
+        ]);
+        let m = &r.message_end;
+        assert_eq!(m.clips_with_beep, 3);
+        assert!((m.beep_found - 1.0 / 3.0).abs() < 1e-9, "only the first is within 150 ms: {m:?}");
+        assert_eq!(m.beep_timing_error_ms, Percentiles { count: 3, p50: Some(90), p90: Some(300) });
+        assert_eq!(m.false_beeps, 2, "the human's beep and the one 1.5 s early");
+        assert_eq!(m.kinds["beep"], 3);
+        assert_eq!(m.kinds["silence"], 1);
+        assert_eq!((r.tones.fax_accuracy, r.tones.sit_accuracy, r.tones.sit_code_accuracy), (0.5, 1.0, 1.0));
+        assert_eq!(r.tones.speech_called_tone, 0);
+        assert!(render(&r).contains("beep found within 150 ms"));
+    }
+
     #[test]
     fn csv_quotes() {
         assert_eq!(split_csv(r#"a,"b,c",,"d""e""#), vec!["a", "b,c", "", "d\"e"]);
@@ -244,10 +412,10 @@ mod tests {
     fn report_counts_and_times() {
         let d = |status, at_ms| Some(Decision { status, cause: Cause::SilentAfterIntro, at_ms });
         let scored = vec![
-            Scored { label: label("human", "person"), decision: d(Status::Person, 1700) },
-            Scored { label: label("human", "person"), decision: d(Status::Machine, 3000) },
-            Scored { label: label("machine", "machine"), decision: d(Status::Machine, 3500) },
-            Scored { label: label("machine", "machine"), decision: None },
+            scored(label("human", "person"), d(Status::Person, 1700)),
+            scored(label("human", "person"), d(Status::Machine, 3000)),
+            scored(label("machine", "machine"), d(Status::Machine, 3500)),
+            scored(label("machine", "machine"), None),
         ];
         let r = report(&scored);
         assert_eq!(r.confusion["human"]["machine"], 1);

@@ -4,21 +4,26 @@
 //! [`Decision`] out. The `amd` analyzer, the benchmarks and the FreeSWITCH module all drive it.
 
 pub mod analyze;
+pub mod answered_by;
 pub mod decision;
 pub mod detector;
 pub mod eval;
 mod fft;
 mod frontend;
+mod message_end;
 mod noise_floor;
 pub mod params;
+pub mod tools;
 mod swing;
 mod talk;
 mod tone;
+pub mod trace;
 pub mod wav;
 
-pub use decision::{Cause, Decision, Event, Evidence, Status};
+pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
 pub use detector::{Detector, UnsupportedRate};
 pub use params::{ParamError, Params};
+pub use trace::BlockTrace;
 
 /// Raw FreeSWITCH bindings (generated).
 pub mod ffi;

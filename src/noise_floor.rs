@@ -56,6 +56,11 @@ impl NoiseFloor {
         }
     }
 
+    /// Whether the floor has heard enough of the line to say what its background is.
+    pub fn is_settled(&self) -> bool {
+        self.filled > 0 || self.current_blocks >= SUBWINDOW_BLOCKS / 2
+    }
+
     pub fn update(&mut self, level: f32) {
         if level < DIGITAL_SILENCE {
             self.digital_silence_run += 1;

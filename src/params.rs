@@ -53,6 +53,13 @@ pub struct Params {
     pub foreground_drop_db: u32,
     /// Our addition: a steady tone right after the greeting means a voicemail beep, so `machine`.
     pub detect_beep: bool,
+    /// Our addition: after a `machine` decision, keep listening until the greeting ends (a beep,
+    /// `message_end_silence` of quiet, or `message_end_timeout`).
+    pub detect_message_end: bool,
+    /// Quiet after the greeting that ends it when no beep comes.
+    pub message_end_silence: u32,
+    /// Give up looking for the end of the greeting this long after the start of detection.
+    pub message_end_timeout: u32,
 }
 
 /// The defaults are the values that detect best on our development corpus (see README.md);
@@ -74,6 +81,9 @@ impl Default for Params {
             noise_floor_margin_db: 8,
             foreground_drop_db: 7,
             detect_beep: true,
+            detect_message_end: false,
+            message_end_silence: 1500,
+            message_end_timeout: 30000,
         }
     }
 }
@@ -110,6 +120,9 @@ const SPECS: &[Spec] = &[
     Spec { name: "noise_floor_margin_db", kind: Kind::Decibels, min: 0, max: 60 },
     Spec { name: "foreground_drop_db", kind: Kind::Decibels, min: 0, max: 60 },
     Spec { name: "detect_beep", kind: Kind::Flag, min: 0, max: 1 },
+    Spec { name: "detect_message_end", kind: Kind::Flag, min: 0, max: 1 },
+    Spec { name: "message_end_silence", kind: Kind::Millis, min: 100, max: MAX_MS },
+    Spec { name: "message_end_timeout", kind: Kind::Millis, min: 100, max: MAX_MS },
 ];
 
 impl Params {
@@ -206,6 +219,9 @@ impl Params {
             "foreground_drop_db" => Slot::Number(&mut self.foreground_drop_db),
             "debug" => Slot::Flag(&mut self.debug),
             "detect_beep" => Slot::Flag(&mut self.detect_beep),
+            "detect_message_end" => Slot::Flag(&mut self.detect_message_end),
+            "message_end_silence" => Slot::Number(&mut self.message_end_silence),
+            "message_end_timeout" => Slot::Number(&mut self.message_end_timeout),
             _ => unreachable!("every spec name has a field"),
         }
     }

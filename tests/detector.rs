@@ -277,3 +277,28 @@ fn a_tv_like_steady_background_after_a_hello_is_not_talk() {
     let d = decide(&Params::default(), &s);
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
 }
+
+#[test]
+fn the_block_trace_shows_each_block_as_the_detector_judged_it() {
+    let mut s = Synth::new(16000);
+    s.silence(500).noise_burst(400, 3000.0).silence(1100);
+    let mut d = Detector::new(&Params::default(), 16000).expect("supported rate");
+    d.push(&s.samples[..1600], &mut |_| {});
+    assert!(d.take_trace().is_empty(), "nothing is recorded unless asked for");
+    d.keep_trace();
+    for chunk in s.samples[1600..].chunks(320) {
+        d.push(chunk, &mut |_| {});
+    }
+    let trace = d.take_trace();
+    // 2 s of audio, the first 100 ms before recording began: one entry per 10 ms block after.
+    assert_eq!(trace.len(), 190);
+    assert_eq!((trace[0].end_ms, trace[189].end_ms), (110, 2000));
+    let sound: Vec<u64> = trace.iter().filter(|b| b.sound).map(|b| b.end_ms).collect();
+    assert!(sound.len() >= 35 && sound.len() <= 42, "{sound:?}");
+    assert!(sound.iter().all(|&t| (510..=920).contains(&t)), "{sound:?}");
+    // Uniform noise of peak 3000 has mean |x| 1500; the high-pass keeps most of it.
+    let loud = trace.iter().find(|b| b.end_ms == 700).expect("block at 700 ms");
+    assert!(loud.level > 1000.0 && loud.level < 1700.0, "{loud:?}");
+    assert!(trace.iter().filter(|b| b.end_ms < 500).all(|b| b.level < 1.0 && !b.sound));
+    assert!(d.take_trace().is_empty(), "taking empties it");
+}

@@ -253,7 +253,7 @@ fn load_registers_the_mod_com_amd_interface() {
     for app in ["voice_start", "voice_stop", "waitforresult"] {
         assert!(w.apps.lock().unwrap().get(app).copied().flatten().is_some(), "{app}");
     }
-    for api in ["amd_info", "amd_available", "amd_count", "amd_stats"] {
+    for api in ["amd_info", "amd_available", "amd_count", "uuid_voice_start", "uuid_voice_stop", "amd_stats"] {
         assert!(w.apis.lock().unwrap().get(api).copied().flatten().is_some(), "{api}");
     }
     let info = call_api("amd_info", None, None);
@@ -447,6 +447,116 @@ fn silence_is_a_silent_initial_person() {
 }
 
 /// The page's first example: no waitforresult; the action lands while playback runs.
+/// A machine's audio (greeting, pause, beep) and where its beep starts and ends, in ms.
+fn machine_with_beep(rate: u32) -> (Vec<i16>, u64, u64) {
+    let samples = machine(rate);
+    let ms = |i: usize| (i as u64) * 1000 / u64::from(rate);
+    let first_loud = samples.iter().rposition(|&v| v.abs() > 100).expect("the beep's end");
+    let beep_end = ms(first_loud);
+    (samples, beep_end - 500, beep_end)
+}
+
+#[test]
+fn waitforresult_returns_after_the_beep_and_runs_amd_execute_on_message_end() {
+    let _h = host();
+    let (audio, beep_start, beep_end) = machine_with_beep(8000);
+    let s = Session::new(&uuid("msgend"), mono(audio, 8000));
+    let plan = dialplan(&[(
+        "drop",
+        &[
+            ("set", "amd_execute_on_message_end=log INFO greeting over"),
+            ("voice_start", "detect_message_end=true"),
+            ("waitforresult", ""),
+            ("log", "INFO after waitforresult"),
+        ],
+    )]);
+    run_call(&s, &plan, "drop");
+    assert_eq!(s.var("amd_status").as_deref(), Some("machine"));
+    assert_eq!(s.var("amd_message_end").as_deref(), Some("beep"));
+    assert_eq!(s.var("amd_answered_by").as_deref(), Some("machine_end_beep"));
+    let end_ms: u64 = s.var("amd_message_end_ms").unwrap().parse().unwrap();
+    assert!((beep_start..=beep_start + 150).contains(&end_ms), "beep at {beep_start}, message end {end_ms}");
+    let heard_beep: u64 = s.var("amd_beep_ms").unwrap().parse().unwrap();
+    assert!(heard_beep.abs_diff(beep_start) <= 30, "{heard_beep} vs {beep_start}");
+    let beep_over: u64 = s.var("amd_beep_end_ms").unwrap().parse().unwrap();
+    assert!(beep_over.abs_diff(beep_end) <= 40, "{beep_over} vs {beep_end}");
+    // waitforresult held the call until the beep was over, not just until the decision.
+    let decided: u64 = s.var("amd_result_ms").unwrap().parse().unwrap();
+    assert!(decided < beep_start, "decided at {decided}");
+    assert!(s.read_ms.load(Ordering::SeqCst) >= beep_over, "read {} ms", s.read_ms.load(Ordering::SeqCst));
+    let ex = s.executed.lock().unwrap().clone();
+    let session_thread = s.session_thread.lock().unwrap().unwrap();
+    assert!(ex.iter().any(|e| e.app == "log" && e.arg.as_deref() == Some("INFO greeting over") && e.thread == session_thread), "{ex:?}");
+    let evs = events_for(&s.uuid);
+    let result = evs.iter().find(|e| e.header("Action") == Some("Result")).expect("result event");
+    assert_eq!(result.header("AMD-Answered-By"), Some("machine_start"));
+    assert_eq!(result.header("AMD-Awaiting-Message-End"), Some("true"));
+    let end = evs.iter().find(|e| e.header("Action") == Some("Message End")).expect("message end event");
+    assert_eq!(end.header("AMD-Message-End"), Some("beep"));
+    assert_eq!(end.header("AMD-Status"), Some("machine"));
+    assert_eq!(end.header("AMD-Answered-By"), Some("machine_end_beep"));
+    assert_eq!(end.header("AMD-Message-End-MS").map(str::to_string), Some(end_ms.to_string()));
+    assert_eq!(s.bug_count(), 0);
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+#[test]
+fn without_message_end_the_slot_is_free_at_the_decision() {
+    let _h = host();
+    let (audio, _, _) = machine_with_beep(8000);
+    let s = Session::new(&uuid("nomsgend"), mono(audio, 8000));
+    run_call(&s, &dialplan(&[("x", &[("voice_start", ""), ("waitforresult", "")])]), "x");
+    assert_eq!(s.var("amd_answered_by").as_deref(), Some("machine_start"));
+    assert!(s.var("amd_message_end").is_none());
+    let decided: u64 = s.var("amd_result_ms").unwrap().parse().unwrap();
+    assert!(s.read_ms.load(Ordering::SeqCst) < decided + 200, "waitforresult returned at the decision");
+    assert_eq!(allocated(), 0);
+}
+
+#[test]
+fn uuid_voice_start_and_stop_drive_detection_from_the_api() {
+    let _h = host();
+    let (audio, _, _) = machine_with_beep(8000);
+    let s = Session::new(&uuid("api"), mono(audio, 8000));
+    // Bad requests: a clear -ERR, nothing started, no slot taken.
+    assert!(call_api("uuid_voice_start", None, None).starts_with("-ERR usage"));
+    assert!(call_api("uuid_voice_start", Some("  "), None).starts_with("-ERR usage"));
+    assert!(call_api("uuid_voice_start", Some("no-such-uuid"), None).starts_with("-ERR no such channel no-such-uuid"));
+    let bad = call_api("uuid_voice_start", Some(&format!("{} silent_initial=soon,colour=blue", s.uuid)), None);
+    assert!(bad.starts_with("-ERR") && bad.contains("silent_initial") && bad.contains("soon") && bad.contains("colour"), "{bad}");
+    assert_eq!((s.bug_count(), allocated()), (0, 0));
+    assert!(call_api("uuid_voice_stop", Some(&s.uuid), None).starts_with(&format!("-ERR no AMD running on {}", s.uuid)));
+    assert!(call_api("uuid_voice_stop", Some(&format!("{} extra", s.uuid)), None).starts_with("-ERR unexpected argument"));
+    assert!(call_api("uuid_voice_stop", Some("nobody"), None).starts_with("-ERR no such channel"));
+
+    // A good one, with data over several lines as an ESL client may send it.
+    let reply = call_api("uuid_voice_start", Some(&format!("{}  detect_message_end=true,\n silent_initial=4000", s.uuid)), None);
+    assert_eq!(reply, "+OK\n");
+    assert_eq!((s.bug_count(), allocated()), (1, 1));
+    assert!(call_api("uuid_voice_start", Some(&s.uuid), None).starts_with("-ERR AMD already running"));
+    run_call(&s, &dialplan(&[("park", &[("sleep", "9000")])]), "park");
+    let evs = events_for(&s.uuid);
+    let result = evs.iter().find(|e| e.header("Action") == Some("Result")).expect("result event");
+    assert_eq!(result.header("Unique-ID"), Some(s.uuid.as_str()));
+    assert_eq!(result.header("AMD-Status"), Some("machine"));
+    assert!(result.header("AMD-Result-MS").is_some_and(|v| v.parse::<u64>().is_ok()));
+    let end = evs.iter().find(|e| e.header("Action") == Some("Message End")).expect("message end event");
+    assert_eq!(end.header("Unique-ID"), Some(s.uuid.as_str()));
+    assert_eq!(end.header("AMD-Message-End"), Some("beep"));
+    assert_eq!(allocated(), 0);
+
+    // uuid_voice_stop on a live detection frees its slot at once.
+    let t = Session::new(&uuid("api-stop"), mono(silence(8000, 20_000), 8000));
+    assert_eq!(call_api("uuid_voice_start", Some(&t.uuid), None), "+OK\n");
+    assert_eq!(allocated(), 1);
+    assert_eq!(call_api("uuid_voice_stop", Some(&t.uuid), None), "+OK\n");
+    assert_eq!((t.bug_count(), allocated()), (0, 0));
+    assert!(t.var("amd_status").is_none());
+    t.destroy();
+    no_panics();
+}
+
 #[test]
 fn action_runs_while_the_dialplan_has_moved_on() {
     let _h = host();

@@ -1093,3 +1093,90 @@ fn reload_while_detecting_and_amd_stats() {
     assert!((6000..=6040).contains(&p90), "{json}");
     assert!(!fs.log_text().contains("panicked"), "{}", fs.tail(80));
 }
+
+/// What the offline analyzer says on `path` (plus FAR_TAIL_MS of silence) with message-end on.
+fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyze::Outcome {
+    let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    audio.samples.extend(std::iter::repeat(0).take((audio.sample_rate * FAR_TAIL_MS / 1000) as usize));
+    analyze(&audio, &Params { detect_message_end: true, ..params.clone() }).unwrap()
+}
+
+/// A voicemail drop: voice_start detect_message_end=true, waitforresult returns after the beep
+/// of tests/data/machine_beep.wav (beep at 5957 ms), amd_execute_on_message_end runs, and the
+/// variables agree with the analyzer on what the module heard.
+#[test]
+fn voicemail_drop_returns_after_the_beep() {
+    let sdk = sdk_or_skip!("voicemail_drop_returns_after_the_beep");
+    let fs = Fs::start(&sdk, "drop", Options::default());
+    let u = uuid(&fs);
+    let clip = crate_dir().join("tests/data/machine_beep.wav");
+    let vars = [
+        ("amd_tag", "drop".to_string()),
+        ("play_file", clip.display().to_string()),
+        ("far_tail_ms", FAR_TAIL_MS.to_string()),
+        ("rec_file", fs.rec_file("drop").display().to_string()),
+    ];
+    originate(&fs, &u, &vars, "far_play", "amd_drop");
+    let mark = fs
+        .wait_mark("drop", |e| e == "drop", Instant::now() + Duration::from_secs(25))
+        .unwrap_or_else(|| panic!("no AMDLIVE drop line\n{}", fs.tail(80)));
+    eprintln!("voicemail drop: {mark:?}");
+    assert_eq!((mark["status"].as_str(), mark["end"].as_str(), mark["by"].as_str()), ("machine", "beep", "machine_end_beep"), "{}", fs.tail(60));
+    let end_ms: u64 = mark["end_ms"].parse().unwrap();
+    let beep_ms: u64 = mark["beep_ms"].parse().unwrap();
+    let beep_end_ms: u64 = mark["beep_end_ms"].parse().unwrap();
+    assert!(beep_ms < end_ms && end_ms <= beep_ms + 150 && end_ms < beep_end_ms, "{mark:?}");
+    fs.wait_no_channels(Duration::from_secs(20));
+    let heard = offline_outcome(&fs.rec_file("drop"), &params_of(&fs.amd_conf));
+    let want = heard.message_end.expect("the analyzer finds the message end in the recording");
+    assert!(end_ms.abs_diff(want.at_ms) <= 60, "live {end_ms} ms, offline on the recording {} ms", want.at_ms);
+    assert!(fs.log_text().lines().any(|l| l.contains("[CRIT]") && l.contains("AMDLIVE-ON-END tag=drop")), "amd_execute_on_message_end did not run\n{}", fs.tail(60));
+    let events = fs.events.for_uuid(&u);
+    let end = events.iter().find(|e| e.get("Action").map(String::as_str) == Some("Message End")).expect("a Message End event");
+    assert_eq!(end.get("AMD-Message-End").map(String::as_str), Some("beep"));
+    assert_eq!(fs.amd_info(), (1000, 0), "amd_info after the call");
+}
+
+/// A dialer over the event socket: uuid_voice_start on a live call (bad uuid and bad data
+/// refused with -ERR), the Result and Message End events carry the channel's UUID.
+#[test]
+fn uuid_voice_start_over_the_event_socket() {
+    let sdk = sdk_or_skip!("uuid_voice_start_over_the_event_socket");
+    let fs = Fs::start(&sdk, "uuid_api", Options::default());
+    assert!(fs.api("uuid_voice_start 00000000-0000-0000-0000-000000000000").starts_with("-ERR no such channel"));
+    assert!(fs.api("uuid_voice_stop").starts_with("-ERR usage"));
+    let u = uuid(&fs);
+    let clip = crate_dir().join("tests/data/machine_beep.wav");
+    // The far end answers and plays the greeting; the near end only waits (no dialplan AMD).
+    let vars = [("play_file", clip.display().to_string()), ("far_tail_ms", FAR_TAIL_MS.to_string())];
+    originate(&fs, &u, &vars, "far_play", "near_wait");
+    let bad = fs.api(&format!("uuid_voice_start {u} silent_initial=soon"));
+    assert!(bad.starts_with("-ERR") && bad.contains("silent_initial"), "{bad}");
+    assert_eq!(fs.amd_info(), (1000, 0));
+    let ok = fs.api(&format!("uuid_voice_start {u} detect_message_end=true"));
+    assert!(ok.starts_with("+OK"), "{ok}\n{}", fs.tail(40));
+    assert!(fs.api(&format!("uuid_voice_start {u}")).starts_with("-ERR AMD already running"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let end = loop {
+        let events = fs.events.for_uuid(&u);
+        if let Some(e) = events.into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Message End")) {
+            break e;
+        }
+        assert!(Instant::now() < deadline, "no Message End event for {u}\n{}", fs.tail(60));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(end.get("Unique-ID").map(String::as_str), Some(u.as_str()));
+    assert_eq!(end.get("AMD-Status").map(String::as_str), Some("machine"));
+    assert_eq!(end.get("AMD-Message-End").map(String::as_str), Some("beep"));
+    let result = fs.events.for_uuid(&u).into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Result")).expect("a Result event");
+    assert!(result.get("AMD-Result-MS").is_some_and(|v| v.parse::<u64>().is_ok()), "{result:?}");
+    // The slot is given back once the beep has stopped too.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while fs.amd_info() != (1000, 0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(fs.amd_info(), (1000, 0), "slot free once the greeting ended");
+    assert!(fs.api(&format!("uuid_voice_stop {u}")).starts_with("-ERR no AMD running"));
+    fs.wait_no_channels(Duration::from_secs(20));
+}
+

@@ -1,7 +1,8 @@
 //! The detector as the module drives it: audio at any read rate (brought to a rate the detector
 //! takes by the module's resampler), in frames of any size, any samples, with any valid
 //! parameters, and a codec change now and then. It never panics or hangs, decides once at most
-//! (talking edges may go on after the decision, by design), and reports events in audio order.
+//! (talking edges may go on after the decision, by design), reports a message end and a beep end
+//! at most once each and only after the decision, and talking edges in order.
 //!
 //! Shared by the fuzz target (fuzz/fuzz_targets/) and the regression tests that replay saved
 //! inputs without the fuzzer (tests/fuzz_regressions.rs).
@@ -92,11 +93,14 @@ pub fn check(data: &[u8]) {
         params.noise_floor_margin_db = u32::from(input.byte() % 61);
         params.foreground_drop_db = u32::from(input.byte() % 61);
         params.detect_beep = knobs & 2 != 0;
+        params.detect_message_end = knobs & 4 != 0;
     }
     let rate = input.rate();
     let Some(mut chain) = Chain::new(&params, rate) else { return };
 
     let mut decided = None;
+    let mut message_end = None;
+    let mut beep_ended = false;
     // Talking edges alternate, in order among themselves. They are dated at the sound's onset or
     // end, which the detector only knows to be talk some blocks later: an edge may come after
     // the decision with an earlier date.
@@ -122,6 +126,18 @@ pub fn check(data: &[u8]) {
                 assert!(decided.is_none(), "a second decision {d:?} after {decided:?}");
                 decided = Some(d);
                 d.at_ms
+            }
+            Event::MessageEnd(m) => {
+                assert!(decided.is_some(), "a message end before any decision: {m:?}");
+                assert!(message_end.is_none(), "a second message end {m:?}");
+                message_end = Some(m);
+                m.at_ms
+            }
+            Event::BeepEnd { at_ms } => {
+                assert!(decided.is_some(), "a beep end before any decision");
+                assert!(!beep_ended, "a second beep end");
+                beep_ended = true;
+                at_ms
             }
         };
         assert!(at <= elapsed + 10, "event at {at} ms after {elapsed} ms of audio");

@@ -9,6 +9,7 @@ use mod_rust_amd::analyze::{analyze, Outcome};
 use mod_rust_amd::eval::{read_labels, render, report, Scored};
 use mod_rust_amd::module::config::ModuleConfig;
 use mod_rust_amd::params::settings_from_xml;
+use mod_rust_amd::tools::{bench, plot, tune};
 use mod_rust_amd::wav::read_file;
 use mod_rust_amd::Params;
 
@@ -40,6 +41,37 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Measure the detector's cost per 20 ms frame at 8, 16 and 48 kHz over whole calls, one thread.
+    Bench {
+        /// A folder of WAV calls (default: the project's tests/data).
+        dir: Option<PathBuf>,
+        /// Timing runs per rate (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Draw what the detector saw in one call: level against silent_threshold, talk, decision.
+    Plot {
+        file: PathBuf,
+        /// The image to write: .svg or .png.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Search the parameters on DIR/labels.csv: fewest humans called machine, then fewest
+    /// machines called human, then the shortest decisions; writes the amd.conf.xml found.
+    Tune {
+        dir: PathBuf,
+        /// The amd.conf.xml to write.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// Passes over all parameters at most.
+        #[arg(long, default_value_t = tune::DEFAULT_PASSES)]
+        passes: usize,
+        /// The starting point (and max_channels, kept as it is).
+        #[command(flatten)]
+        settings: Settings,
+    },
 }
 
 #[derive(Args)]
@@ -55,22 +87,27 @@ struct Settings {
 impl Settings {
     /// The parameters to use; bad entries are reported and skipped, as the module does.
     fn params(&self) -> Result<Params, String> {
-        let mut params = Params::default();
+        self.config().map(|c| c.params)
+    }
+
+    /// The whole configuration (parameters and max_channels) from --conf, then --set.
+    fn config(&self) -> Result<ModuleConfig, String> {
+        let mut config = ModuleConfig::default();
         if let Some(path) = &self.conf {
             let xml = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let settings = settings_from_xml(&xml).map_err(|e| format!("{}: {e}", path.display()))?;
-            let (config, problems) = ModuleConfig::from_settings(&settings);
+            let (read, problems) = ModuleConfig::from_settings(&settings);
             for problem in problems {
                 eprintln!("amd: {}: {problem}", path.display());
             }
-            params = config.params;
+            config = read;
         }
         for data in &self.set {
-            for e in params.apply_pairs(data) {
+            for e in config.params.apply_pairs(data) {
                 eprintln!("amd: --set: {e}");
             }
         }
-        Ok(params)
+        Ok(config)
     }
 }
 
@@ -79,6 +116,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze { paths, json, settings } => settings.params().map(|p| run_analyze(&paths, json, &p)),
         Command::Eval { dir, json, settings } => settings.params().and_then(|p| run_eval(&dir, json, &p)),
+        Command::Plot { file, output, settings } => settings.params().and_then(|p| plot::run(&file, &output, &p)).map(|line| {
+            println!("{line}");
+            true
+        }),
+        Command::Tune { dir, output, passes, settings } => {
+            settings.config().and_then(|c| tune::run(&dir, &c, &output, passes)).map(|lines| {
+                lines.iter().for_each(|l| println!("{l}"));
+                println!("wrote {}", output.display());
+                true
+            })
+        }
+        Command::Bench { dir, runs } => bench::run(dir.as_deref(), runs, &mut |line| println!("{line}")).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -141,22 +190,41 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
         Some(d) => (d.status.as_str(), d.cause.as_str(), Some(d.at_ms)),
         None => ("none", "no-decision", None),
     };
+    let message_end = outcome.message_end.map(|m| m.kind.as_str());
+    let message_end_ms = outcome.message_end.map(|m| m.at_ms);
+    let beep_ms = outcome.message_end.and_then(|m| m.beep).map(|b| b.start_ms);
     if json {
         serde_json::json!({
             "file": file.display().to_string(),
             "status": status,
             "result": result,
             "decision_ms": at,
+            "message_end": message_end,
+            "message_end_ms": message_end_ms,
+            "beep_ms": beep_ms,
+            "beep_end_ms": outcome.beep_end_ms,
+            "answered_by": outcome.answered_by,
+            "sit": outcome.sit,
             "duration_ms": outcome.duration_ms,
         })
         .to_string()
     } else {
         let at = at.map_or("-".to_string(), |a| a.to_string());
-        format!("{}\t{status}\t{result}\t{at}", file.display())
+        let mut line = format!("{}\t{status}\t{result}\t{at}\tanswered_by={}", file.display(), outcome.answered_by);
+        if let (Some(kind), Some(ms)) = (message_end, message_end_ms) {
+            line.push_str(&format!("\tmessage_end={kind}@{ms}"));
+        }
+        if let Some(code) = outcome.sit {
+            line.push_str(&format!("\tsit={code}"));
+        }
+        line
     }
 }
 
 fn run_eval(dir: &Path, json: bool, params: &Params) -> Result<bool, String> {
+    // The end of the greeting is looked for only after the decision, so turning it on for the
+    // beep figures leaves every decision as it is.
+    let params = &Params { detect_message_end: true, ..params.clone() };
     let labels = read_labels(&dir.join("labels.csv"))?;
     let bar = ProgressBar::new(labels.len() as u64);
     bar.set_style(
@@ -167,7 +235,7 @@ fn run_eval(dir: &Path, json: bool, params: &Params) -> Result<bool, String> {
     for label in labels {
         bar.set_message(label.file.clone());
         match analyze_file(&dir.join(&label.file), params) {
-            Ok(outcome) => scored.push(Scored { label, decision: outcome.decision }),
+            Ok(outcome) => scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit }),
             Err(e) => {
                 bar.suspend(|| eprintln!("amd: {}: {e}", label.file));
                 ok = false;

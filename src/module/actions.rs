@@ -9,6 +9,9 @@ pub struct Action {
     pub arg: Option<String>,
 }
 
+/// The variable naming the action to run when a machine's greeting has ended.
+pub const MESSAGE_END_VARIABLE: &str = "amd_execute_on_message_end";
+
 /// The variable naming the action for a status.
 pub fn variable_for(status: Status) -> &'static str {
     match status {

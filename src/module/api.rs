@@ -1,7 +1,11 @@
-//! The API commands: amd_info, amd_available, amd_count (mod_com_amd's shapes) and amd_stats.
+//! The API commands: amd_info, amd_available, amd_count (mod_com_amd's shapes),
+//! uuid_voice_start / uuid_voice_stop for dialers driving calls over the event socket, and
+//! amd_stats for monitoring.
 
+use super::detection::{self, DataPolicy};
 use super::{slots, stats};
 use crate::freeswitch::entry::{cstr, Api};
+use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::{Session, Status, Stream};
 
 /// `AMD channels available => N` / `AMD channels allocated => M`.
@@ -66,5 +70,82 @@ impl Api for AmdStats {
         };
         out.write(&text);
         Status::Success
+    }
+}
+
+/// `<uuid> [rest]` → the uuid and the rest (trimmed); `None` without a uuid.
+fn split_uuid(cmd: &str) -> Option<(&str, &str)> {
+    let cmd = cmd.trim();
+    if cmd.is_empty() {
+        return None;
+    }
+    Some(match cmd.split_once(char::is_whitespace) {
+        Some((uuid, rest)) => (uuid, rest.trim()),
+        None => (cmd, ""),
+    })
+}
+
+pub struct UuidVoiceStart;
+
+impl Api for UuidVoiceStart {
+    const NAME: &'static std::ffi::CStr = cstr(b"uuid_voice_start\0");
+    const DESC: &'static std::ffi::CStr = cstr(b"Start answering machine detection on a live channel\0");
+    const SYNTAX: &'static std::ffi::CStr = cstr(b"<uuid> [k=v,k=v,...]\0");
+
+    fn run(cmd: &str, _session: Option<Session>, out: &mut Stream) -> Status {
+        let Some((uuid, data)) = split_uuid(cmd) else {
+            out.write("-ERR usage: uuid_voice_start <uuid> [k=v,k=v,...]\n");
+            return Status::Success;
+        };
+        let Some(located) = LocatedSession::find(uuid) else {
+            out.write(&format!("-ERR no such channel {uuid}\n"));
+            return Status::Success;
+        };
+        match detection::start(&located.session(), data, DataPolicy::RefuseBad) {
+            Ok(()) => out.write("+OK\n"),
+            Err(e) => out.write(&format!("-ERR {e}\n")),
+        };
+        Status::Success
+    }
+}
+
+pub struct UuidVoiceStop;
+
+impl Api for UuidVoiceStop {
+    const NAME: &'static std::ffi::CStr = cstr(b"uuid_voice_stop\0");
+    const DESC: &'static std::ffi::CStr = cstr(b"Stop answering machine detection on a live channel\0");
+    const SYNTAX: &'static std::ffi::CStr = cstr(b"<uuid>\0");
+
+    fn run(cmd: &str, _session: Option<Session>, out: &mut Stream) -> Status {
+        let Some((uuid, rest)) = split_uuid(cmd) else {
+            out.write("-ERR usage: uuid_voice_stop <uuid>\n");
+            return Status::Success;
+        };
+        if !rest.is_empty() {
+            out.write(&format!("-ERR unexpected argument after the uuid: {rest}\n"));
+            return Status::Success;
+        }
+        let Some(located) = LocatedSession::find(uuid) else {
+            out.write(&format!("-ERR no such channel {uuid}\n"));
+            return Status::Success;
+        };
+        if detection::stop(&located.session()) {
+            out.write("+OK\n");
+        } else {
+            out.write(&format!("-ERR no AMD running on {uuid}\n"));
+        }
+        Status::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_uuid;
+
+    #[test]
+    fn uuid_and_data() {
+        assert_eq!(split_uuid("  "), None);
+        assert_eq!(split_uuid("abc"), Some(("abc", "")));
+        assert_eq!(split_uuid(" abc  silent_initial=3000,\n debug=1 "), Some(("abc", "silent_initial=3000,\n debug=1")));
     }
 }

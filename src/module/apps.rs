@@ -1,12 +1,10 @@
 //! The dialplan applications: voice_start, voice_stop, waitforresult.
 
-use std::sync::Arc;
-
-use super::call::Call;
-use super::{config, registry, slots};
+use super::detection::{self, DataPolicy, StartError};
+use super::registry;
 use crate::freeswitch::entry::{cstr, App};
 use crate::freeswitch::log::{log_session, Level};
-use crate::freeswitch::{media_bug, Session, Status};
+use crate::freeswitch::{Session, Status};
 
 pub struct VoiceStart;
 
@@ -21,47 +19,10 @@ amd_status, amd_result and amd_result_ms, and runs amd_execute_on_machine/person
     const SYNTAX: &'static std::ffi::CStr = cstr(b"[silent_threshold=256,total_analysis_time=5000,debug=1,...]\0");
 
     fn run(session: Session, data: &str) {
-        let uuid = session.uuid();
-        if let Some(existing) = registry::get(&uuid) {
-            if !existing.ended() {
-                log_session(&session, Level::Warning, &format!("[{uuid}] voice_start: AMD already running on this channel; ignored"));
-                return;
-            }
-        }
-        let mut params = config().params;
-        for e in params.apply_pairs(data) {
-            let keep = params.get(&e.key).map(|v| format!("; keeping {}={v}", e.key.trim())).unwrap_or_default();
-            log_session(&session, Level::Warning, &format!("[{uuid}] voice_start: {e}{keep}"));
-        }
-        if !slots().try_acquire() {
-            log_session(
-                &session,
-                Level::Error,
-                &format!("[{uuid}] voice_start: no AMD channel free ({} in use, max_channels {})", slots().allocated(), slots().max()),
-            );
-            return;
-        }
-        let debug = params.debug;
-        let call = Arc::new(Call::new(uuid.clone(), params));
-        if let Err(existing) = registry::insert(&call) {
-            // A finished call not yet out of the registry: replace it.
-            registry::remove(&existing);
-            if registry::insert(&call).is_err() {
-                call.finish();
-                log_session(&session, Level::Warning, &format!("[{uuid}] voice_start: AMD already running on this channel; ignored"));
-                return;
-            }
-        }
-        match media_bug::attach(&session, "mod_rust_amd", call.clone()) {
-            Ok(()) => {
-                if debug {
-                    log_session(&session, Level::Info, &format!("[{uuid}] AMD detection started"));
-                }
-            }
-            Err(st) => {
-                call.finish();
-                log_session(&session, Level::Error, &format!("[{uuid}] voice_start: cannot attach to the channel's audio: {st:?}"));
-            }
+        if let Err(e) = detection::start(&session, data, DataPolicy::SkipBad) {
+            let level = if e == StartError::AlreadyRunning { Level::Warning } else { Level::Error };
+            let ignored = if e == StartError::AlreadyRunning { "; ignored" } else { "" };
+            log_session(&session, level, &format!("[{}] voice_start: {e}{ignored}", session.uuid()));
         }
     }
 }
@@ -77,16 +38,8 @@ impl App for VoiceStop {
     const FLAGS: u32 = crate::ffi::SAF_SUPPORT_NOMEDIA;
 
     fn run(session: Session, _data: &str) {
-        let uuid = session.uuid();
-        let Some(call) = registry::get(&uuid) else {
-            log_session(&session, Level::Debug, &format!("[{uuid}] voice_stop: no AMD running on this channel"));
-            return;
-        };
-        call.mark_stopped();
-        media_bug::detach::<Call>(&session);
-        call.finish();
-        if call.debug() {
-            log_session(&session, Level::Info, &format!("[{uuid}] AMD detection stopped"));
+        if !detection::stop(&session) {
+            log_session(&session, Level::Debug, &format!("[{}] voice_stop: no AMD running on this channel", session.uuid()));
         }
     }
 }
@@ -101,7 +54,8 @@ impl App for WaitForResult {
     const SHORT_DESC: &'static std::ffi::CStr = cstr(b"Wait for the answering machine detection result\0");
     const LONG_DESC: &'static std::ffi::CStr = cstr(
         b"Blocks until voice_start's detection has a result (or the call ends), playing the file \
-meanwhile (looped). Returns at once when there is a result already or no detection running.\0",
+meanwhile (looped); with detect_message_end on a machine, until the end of its greeting (after \
+the beep). Returns at once when detection is over already or none is running.\0",
     );
     const SYNTAX: &'static std::ffi::CStr = cstr(b"[<file to play while waiting>]\0");
 
@@ -114,7 +68,7 @@ meanwhile (looped). Returns at once when there is a result already or no detecti
         let channel = session.channel();
         let mut file = Some(data.trim()).filter(|f| !f.is_empty()).map(str::to_string);
         call.set_waiting(true);
-        while !call.decided() && !call.ended() && channel.ready() {
+        while !call.finished() && !call.ended() && channel.ready() {
             match &file {
                 Some(f) => {
                     let st = session.play_file(f);

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
 use super::{actions, registry, slots, stats, SHUTTING_DOWN};
-use crate::decision::{Decision, Event};
+use crate::answered_by::answered_by;
+use crate::decision::{Decision, Event, MessageEnd};
 use crate::detector::Detector;
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
@@ -22,9 +23,13 @@ pub struct Call {
     params: Params,
     inner: Mutex<Inner>,
     decided: AtomicBool,
+    /// The detector wants no more audio: decided, and found the message end if asked to.
+    finished: AtomicBool,
     stopped: AtomicBool,
     ended: AtomicBool,
-    /// waitforresult is blocking the session: break its playback/sleep on a decision.
+    /// The decision and the message end, for the variables set after the decision.
+    verdict: Mutex<(Option<Decision>, Option<MessageEnd>)>,
+    /// waitforresult is blocking the session: break its playback/sleep when detection finishes.
     waiting: AtomicBool,
     /// We raised CF_BREAK for the waiter and it may not have been consumed yet.
     break_raised: AtomicBool,
@@ -44,6 +49,13 @@ struct Inner {
     failed: bool,
 }
 
+/// What the detector said of itself after a frame, read while its lock was held.
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    finished: bool,
+    sit_code: Option<&'static str>,
+}
+
 impl Call {
     /// A call holding one slot (already taken from [`slots`]).
     pub fn new(uuid: String, params: Params) -> Call {
@@ -52,6 +64,8 @@ impl Call {
             params,
             inner: Mutex::new(Inner::default()),
             decided: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            verdict: Mutex::new((None, None)),
             stopped: AtomicBool::new(false),
             ended: AtomicBool::new(false),
             waiting: AtomicBool::new(false),
@@ -63,6 +77,16 @@ impl Call {
 
     pub fn decided(&self) -> bool {
         self.decided.load(Ordering::SeqCst)
+    }
+
+    /// Detection is over for this call (waitforresult returns): decided, and with
+    /// `detect_message_end` on a machine, the greeting's end found.
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
     }
 
     pub fn ended(&self) -> bool {
@@ -100,8 +124,8 @@ impl Call {
         registry::remove(self);
     }
 
-    /// Feeds one frame; returns the events it produced (in `inner.events`).
-    fn feed(&self, session: &Session, frame: &AudioFrame<'_>, inner: &mut Inner) -> Result<(), String> {
+    /// Feeds one frame; the events it produced are left in `inner.events`.
+    fn feed(&self, session: &Session, frame: &AudioFrame<'_>, inner: &mut Inner) -> Result<Snapshot, String> {
         let (rate, channels) = match session.read_format() {
             Some(f) => (f.rate, f.channels),
             None => (frame.rate, frame.channels),
@@ -144,10 +168,10 @@ impl Call {
             None => mono,
         };
         detector.push(pcm, &mut |e| events.push(e));
-        Ok(())
+        Ok(Snapshot { finished: detector.is_finished(), sit_code: detector.sit_code() })
     }
 
-    fn on_event(&self, session: &Session, event: Event) {
+    fn on_event(&self, session: &Session, event: Event, snapshot: &Snapshot) {
         let channel = session.channel();
         match event {
             Event::StartTalking { at_ms } | Event::StopTalking { at_ms } => {
@@ -158,73 +182,155 @@ impl Call {
                     log_session(session, Level::Info, &format!("[{}] AMD {} at {at_ms} ms", self.uuid, action.to_lowercase()));
                 }
             }
-            Event::Decided(d) => self.on_decision(session, d),
+            Event::Decided(d) => self.on_decision(session, d, snapshot),
+            Event::MessageEnd(m) => self.on_message_end(session, m),
+            Event::BeepEnd { at_ms } => {
+                session.channel().set_var("amd_beep_end_ms", &at_ms.to_string());
+            }
         }
     }
 
-    fn on_decision(&self, session: &Session, d: Decision) {
+    fn log_level(&self) -> Level {
+        if self.debug() {
+            Level::Info
+        } else {
+            Level::Debug
+        }
+    }
+
+    fn answered_by(&self) -> &'static str {
+        let verdict = self.verdict.lock().unwrap_or_else(|p| p.into_inner());
+        answered_by(verdict.0.as_ref(), self.params.detect_message_end, verdict.1.as_ref())
+    }
+
+    fn on_decision(&self, session: &Session, d: Decision, snapshot: &Snapshot) {
         if self.decided.swap(true, Ordering::SeqCst) {
             return;
         }
         super::stats().record_decision(&d);
+        self.verdict.lock().unwrap_or_else(|p| p.into_inner()).0 = Some(d);
         let channel = session.channel();
         let status = d.status.as_str();
         let cause = d.cause.as_str();
         let ms = d.at_ms.to_string();
+        let answered = self.answered_by();
         channel.set_var("amd_status", status);
         channel.set_var("amd_result", cause);
         channel.set_var("amd_result_ms", &ms);
-        fire_custom(
-            EVENT_SUBCLASS,
-            Some(&channel),
-            &[("Action", "Result"), ("AMD-Status", status), ("AMD-Result", cause), ("AMD-Result-MS", &ms)],
-        );
-        let level = if self.debug() { Level::Info } else { Level::Debug };
-        log_session(session, level, &format!("[{}] AMD result {status} ({cause}) at {ms} ms", self.uuid));
-        for a in actions::for_decision(d.status, |name| channel.var(name)) {
+        channel.set_var("amd_answered_by", answered);
+        let mut headers = vec![("Action", "Result"), ("AMD-Status", status), ("AMD-Result", cause), ("AMD-Result-MS", &ms)];
+        headers.push(("AMD-Answered-By", answered));
+        if let Some(code) = snapshot.sit_code {
+            channel.set_var("amd_sit", code);
+            headers.push(("AMD-SIT", code));
+        }
+        let awaiting = if snapshot.finished { "false" } else { "true" };
+        headers.push(("AMD-Awaiting-Message-End", awaiting));
+        fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
+        let sit = snapshot.sit_code.map(|c| format!(", SIT {c}")).unwrap_or_default();
+        log_session(session, self.log_level(), &format!("[{}] AMD result {status} ({cause}{sit}) at {ms} ms", self.uuid));
+        self.run_actions(session, status, actions::for_decision(d.status, |name| channel.var(name)));
+    }
+
+    fn on_message_end(&self, session: &Session, m: MessageEnd) {
+        let decision = {
+            let mut verdict = self.verdict.lock().unwrap_or_else(|p| p.into_inner());
+            if verdict.1.is_some() {
+                return;
+            }
+            verdict.1 = Some(m);
+            verdict.0
+        };
+        let channel = session.channel();
+        let kind = m.kind.as_str();
+        let ms = m.at_ms.to_string();
+        let answered = self.answered_by();
+        channel.set_var("amd_message_end", kind);
+        channel.set_var("amd_message_end_ms", &ms);
+        channel.set_var("amd_answered_by", answered);
+        let beep_ms = m.beep.map(|b| b.start_ms.to_string());
+        if let Some(b) = &beep_ms {
+            channel.set_var("amd_beep_ms", b);
+        }
+        let (status, cause, decided_ms) = match decision {
+            Some(d) => (d.status.as_str(), d.cause.as_str(), d.at_ms.to_string()),
+            None => ("", "", String::new()),
+        };
+        let mut headers = vec![
+            ("Action", "Message End"),
+            ("AMD-Status", status),
+            ("AMD-Result", cause),
+            ("AMD-Result-MS", decided_ms.as_str()),
+            ("AMD-Answered-By", answered),
+            ("AMD-Message-End", kind),
+            ("AMD-Message-End-MS", ms.as_str()),
+        ];
+        if let Some(b) = &beep_ms {
+            headers.push(("AMD-Beep-MS", b));
+        }
+        fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
+        log_session(session, self.log_level(), &format!("[{}] AMD message end: {kind} at {ms} ms", self.uuid));
+        let action = channel.var(actions::MESSAGE_END_VARIABLE).as_deref().and_then(actions::parse);
+        self.run_actions(session, "message end", action.into_iter().collect());
+    }
+
+    /// Queues actions to run in the session's own thread.
+    fn run_actions(&self, session: &Session, what: &str, to_run: Vec<actions::Action>) {
+        for a in to_run {
             let st = session.execute_async(&a.app, a.arg.as_deref());
-            let what = format!("{} {}", a.app, a.arg.as_deref().unwrap_or(""));
+            let text = format!("{} {}", a.app, a.arg.as_deref().unwrap_or(""));
             if st.is_ok() {
-                log_session(session, level, &format!("[{}] AMD {status}: queued {}", self.uuid, what.trim()));
+                log_session(session, self.log_level(), &format!("[{}] AMD {what}: queued {}", self.uuid, text.trim()));
             } else {
-                log_session(session, Level::Error, &format!("[{}] AMD {status}: cannot queue {}: {st:?}", self.uuid, what.trim()));
+                log_session(session, Level::Error, &format!("[{}] AMD {what}: cannot queue {}: {st:?}", self.uuid, text.trim()));
             }
         }
-        // The detector is done with the audio: the slot is free for another call.
+    }
+
+    /// The detector is done with the audio: free the slot and wake waitforresult.
+    fn on_finished(&self, session: &Session) {
+        if self.finished.swap(true, Ordering::SeqCst) {
+            return;
+        }
         self.release_slot();
         if self.waiting.load(Ordering::SeqCst) {
             self.break_raised.store(true, Ordering::SeqCst);
-            channel.raise_break();
+            session.channel().raise_break();
         }
     }
 }
 
 impl BugHandler for Call {
     fn on_frame(&self, session: Session, frame: &AudioFrame<'_>) -> bool {
-        if self.decided() || self.stopped.load(Ordering::SeqCst) || self.ended() {
+        if self.finished() || self.stopped.load(Ordering::SeqCst) || self.ended() {
             return false;
         }
-        let mut events = {
+        let (mut events, snapshot) = {
             let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             if inner.failed {
                 return false;
             }
-            if let Err(e) = self.feed(&session, frame, &mut inner) {
-                inner.failed = true;
-                log_session(&session, Level::Error, &format!("[{}] AMD stopped: {e}", self.uuid));
-                return false;
+            match self.feed(&session, frame, &mut inner) {
+                Ok(snapshot) => (std::mem::take(&mut inner.events), snapshot),
+                Err(e) => {
+                    inner.failed = true;
+                    log_session(&session, Level::Error, &format!("[{}] AMD stopped: {e}", self.uuid));
+                    return false;
+                }
             }
-            std::mem::take(&mut inner.events)
         };
         for e in events.drain(..) {
-            self.on_event(&session, e);
+            self.on_event(&session, e, &snapshot);
+        }
+        if snapshot.finished {
+            self.on_finished(&session);
         }
         // Hand the (now empty) buffer back to avoid an allocation per frame.
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if inner.events.capacity() == 0 {
             inner.events = events;
         }
-        !self.decided()
+        !self.finished()
     }
 
     fn on_close(&self, _session: Option<Session>) {
@@ -237,6 +343,8 @@ impl BugHandler for Call {
         }
         if !self.decided() {
             super::stats().record_undecided();
+        }
+        if !self.finished() {
             let why = if self.stopped.load(Ordering::SeqCst) {
                 "voice_stop"
             } else if SHUTTING_DOWN.load(Ordering::SeqCst) {
@@ -247,7 +355,8 @@ impl BugHandler for Call {
                 "hangup"
             };
             let level = if why == "hangup" { Level::Notice } else { Level::Info };
-            log(level, &format!("[{}] AMD detection ended by {why} before a decision; channel slot freed", self.uuid));
+            let before = if self.decided() { "the end of the greeting" } else { "a decision" };
+            log(level, &format!("[{}] AMD detection ended by {why} before {before}; channel slot freed", self.uuid));
         } else if self.debug() {
             log(Level::Info, &format!("[{}] AMD detection closed", self.uuid));
         }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod apps;
 pub mod call;
 pub mod config;
+pub mod detection;
 pub mod registry;
 pub mod resample;
 pub mod slots;
@@ -96,6 +97,8 @@ impl Module for AmdModule {
         reg.add_api::<api::AmdInfo>()?;
         reg.add_api::<api::AmdAvailable>()?;
         reg.add_api::<api::AmdCount>()?;
+        reg.add_api::<api::UuidVoiceStart>()?;
+        reg.add_api::<api::UuidVoiceStop>()?;
         reg.add_api::<api::AmdStats>()?;
         STATS.reset();
         log(Level::Notice, &format!("{MODULE_NAME} loaded: {max} AMD channels (max_channels)"));

@@ -65,4 +65,31 @@ impl Synth {
         }
         self
     }
+
+    /// Adds a tone onto what is already written, from `from_ms` for `ms` (extends with silence).
+    pub fn mix_tone(&mut self, from_ms: u32, ms: u32, freq: f32, amp: f32) -> &mut Self {
+        let start = self.n(from_ms);
+        let end = start + self.n(ms);
+        if self.samples.len() < end {
+            self.samples.resize(end, 0);
+        }
+        for i in start..end {
+            let t = i as f32 / self.rate as f32;
+            let v = amp * (2.0 * std::f32::consts::PI * freq * t).sin();
+            self.samples[i] = (self.samples[i] as f32 + v).clamp(-32768.0, 32767.0) as i16;
+        }
+        self
+    }
+
+    /// A held note whose pitch wavers as a voice's does: `depth` Hz at `rate` Hz around `freq`.
+    pub fn vibrato(&mut self, ms: u32, freq: f32, depth: f32, rate: f32, amp: f32) -> &mut Self {
+        let mut phase = 0.0f32;
+        for i in 0..self.n(ms) {
+            let t = i as f32 / self.rate as f32;
+            let f = freq + depth * (2.0 * std::f32::consts::PI * rate * t).sin();
+            phase += 2.0 * std::f32::consts::PI * f / self.rate as f32;
+            self.samples.push((amp * phase.sin()) as i16);
+        }
+        self
+    }
 }

@@ -1,0 +1,109 @@
+//! Starting and stopping detection on a channel: one path for the dialplan applications
+//! (voice_start, voice_stop) and the API commands that act on a live channel by UUID
+//! (uuid_voice_start, uuid_voice_stop).
+
+use std::sync::Arc;
+
+use super::call::Call;
+use super::{config, registry, slots};
+use crate::freeswitch::log::{log_session, Level};
+use crate::freeswitch::{media_bug, Session};
+use crate::params::{ParamError, Params};
+
+/// Why detection did not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    AlreadyRunning,
+    NoSlotFree { allocated: usize, max: usize },
+    BadData(Vec<ParamError>),
+    Attach(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::AlreadyRunning => f.write_str("AMD already running on this channel"),
+            StartError::NoSlotFree { allocated, max } => {
+                write!(f, "no AMD channel free ({allocated} in use, max_channels {max})")
+            }
+            StartError::BadData(errors) => {
+                let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                f.write_str(&all.join("; "))
+            }
+            StartError::Attach(why) => write!(f, "cannot attach to the channel's audio: {why}"),
+        }
+    }
+}
+
+/// How strictly to take voice_start's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataPolicy {
+    /// The dialplan's way: a bad pair is logged and skipped, the rest applies (as mod_com_amd does).
+    SkipBad,
+    /// The API's way: any bad pair refuses the whole command, so the caller can fix and retry.
+    RefuseBad,
+}
+
+/// The parameters for one call: amd.conf.xml's, overridden by `data` (`k=v,k=v`).
+fn params_for(session: &Session, data: &str, policy: DataPolicy) -> Result<Params, StartError> {
+    let mut params = config().params;
+    let errors = params.apply_pairs(data);
+    if errors.is_empty() {
+        return Ok(params);
+    }
+    if policy == DataPolicy::RefuseBad {
+        return Err(StartError::BadData(errors));
+    }
+    let uuid = session.uuid();
+    for e in errors {
+        let keep = params.get(&e.key).map(|v| format!("; keeping {}={v}", e.key.trim())).unwrap_or_default();
+        log_session(session, Level::Warning, &format!("[{uuid}] voice_start: {e}{keep}"));
+    }
+    Ok(params)
+}
+
+/// Starts detection on the session's read audio.
+pub fn start(session: &Session, data: &str, policy: DataPolicy) -> Result<(), StartError> {
+    let uuid = session.uuid();
+    if registry::get(&uuid).is_some_and(|existing| !existing.ended()) {
+        return Err(StartError::AlreadyRunning);
+    }
+    let params = params_for(session, data, policy)?;
+    if !slots().try_acquire() {
+        return Err(StartError::NoSlotFree { allocated: slots().allocated(), max: slots().max() });
+    }
+    let debug = params.debug;
+    let call = Arc::new(Call::new(uuid.clone(), params));
+    if let Err(existing) = registry::insert(&call) {
+        // A finished call not yet out of the registry: replace it.
+        registry::remove(&existing);
+        if registry::insert(&call).is_err() {
+            call.finish();
+            return Err(StartError::AlreadyRunning);
+        }
+    }
+    if let Err(st) = media_bug::attach(session, "mod_rust_amd", call.clone()) {
+        call.finish();
+        return Err(StartError::Attach(format!("{st:?}")));
+    }
+    if debug {
+        log_session(session, Level::Info, &format!("[{uuid}] AMD detection started"));
+    }
+    Ok(())
+}
+
+/// Stops detection on the session (no result if none was reached) and frees its slot.
+/// False when none was running.
+pub fn stop(session: &Session) -> bool {
+    let uuid = session.uuid();
+    let Some(call) = registry::get(&uuid) else {
+        return false;
+    };
+    call.mark_stopped();
+    media_bug::detach::<Call>(session);
+    call.finish();
+    if call.debug() {
+        log_session(session, Level::Info, &format!("[{uuid}] AMD detection stopped"));
+    }
+    true
+}

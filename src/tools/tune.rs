@@ -1,0 +1,320 @@
+//! `amd tune`: searches amd.conf.xml's parameters on an operator's own labeled calls (a folder
+//! with labels.csv in the corpus format). The objectives, in strict order: fewest people called
+//! machines (each one is a call the dialer abandons), then fewest machines called people (a
+//! person, unsure or no decision all reach an agent), then the shortest mean decision time.
+//!
+//! The search is coordinate descent from the operator's starting point (the defaults unless
+//! given): one parameter at a time over a coarse grid of sensible values, the others held, until
+//! a whole pass changes nothing. Coarse grids and a minimum gain in decision time keep it from
+//! chasing the exact pause lengths of a few recordings.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::analyze::analyze;
+use crate::decision::Status;
+use crate::eval::{read_labels, render, report, Label, Scored};
+use crate::module::config::{ModuleConfig, MAX_CHANNELS};
+use crate::params::Params;
+use crate::wav::{read_file, Audio};
+
+/// A mean decision time this much shorter is needed to move a parameter when the counts tie.
+const MIN_TIME_GAIN_MS: f64 = 10.0;
+/// Passes over all parameters at most (the search usually settles in two or three).
+pub const DEFAULT_PASSES: usize = 4;
+
+/// One labeled call, decoded once and analysed thousands of times.
+pub struct Clip {
+    pub label: Label,
+    pub audio: Audio,
+}
+
+/// What one set of parameters achieves; compared in the order of the fields.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Score {
+    /// Clips whose expected status is person, called machine.
+    pub humans_called_machine: usize,
+    /// Clips whose expected status is machine, called anything else.
+    pub machines_called_human: usize,
+    /// Mean time to the decision over all clips, ms (a clip with none counts its whole length).
+    pub mean_decision_ms: f64,
+}
+
+impl Score {
+    /// Whether `self` is enough better than `than` to move a parameter for.
+    pub fn beats(&self, than: &Score) -> bool {
+        let counts = |s: &Score| (s.humans_called_machine, s.machines_called_human);
+        match counts(self).cmp(&counts(than)) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => self.mean_decision_ms <= than.mean_decision_ms - MIN_TIME_GAIN_MS,
+        }
+    }
+}
+
+/// The values tried for each parameter: the ten of mod_com_amd (but debug) and ours.
+pub fn search_space() -> Vec<(&'static str, Vec<u32>)> {
+    let range = |from: u32, to: u32, step: usize| (from..=to).step_by(step).collect::<Vec<u32>>();
+    let with_off = |mut values: Vec<u32>| {
+        values.insert(0, 0);
+        values
+    };
+    vec![
+        ("silent_threshold", vec![16, 24, 32, 48, 64, 96, 128, 192, 256]),
+        ("noise_floor_margin_db", range(0, 16, 1)),
+        ("foreground_drop_db", with_off(range(3, 15, 1))),
+        ("silent_initial", range(2500, 6000, 500)),
+        ("silent_after_intro", range(500, 1500, 50)),
+        ("noise_max_intro", range(1500, 5000, 100)),
+        ("noise_max_count", range(2, 15, 1)),
+        ("noise_min_length", range(40, 300, 20)),
+        ("noise_inter_silence", range(10, 150, 10)),
+        ("silent_max_session", range(100, 500, 100)),
+        ("noise_max_word_length", with_off(range(1000, 4000, 250))),
+        ("total_analysis_time", range(4000, 10000, 500)),
+        ("detect_beep", vec![0, 1]),
+    ]
+}
+
+/// Reads DIR/labels.csv and decodes every clip it names.
+pub fn load_clips(dir: &Path) -> Result<Vec<Clip>, String> {
+    let labels = read_labels(&dir.join("labels.csv"))?;
+    let clips = labels
+        .into_iter()
+        .map(|label| {
+            let audio = read_file(&dir.join(&label.file)).map_err(|e| format!("{}: {e}", label.file))?;
+            Ok(Clip { label, audio })
+        })
+        .collect::<Result<Vec<Clip>, String>>()?;
+    if clips.is_empty() {
+        return Err(format!("{}: labels.csv names no clips", dir.display()));
+    }
+    Ok(clips)
+}
+
+/// The detector's verdict on every clip, in clip order, on all cores.
+pub fn score_all(clips: &[Clip], params: &Params) -> Result<Vec<Scored>, String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(clips.len()).max(1);
+    let results: Vec<Result<Vec<(usize, Scored)>, String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    // Striding spreads long and short clips evenly over the threads.
+                    (t..clips.len())
+                        .step_by(threads)
+                        .map(|i| {
+                            let clip = &clips[i];
+                            let outcome = analyze(&clip.audio, params).map_err(|e| format!("{}: {e}", clip.label.file))?;
+                            Ok((i, Scored { label: clip.label.clone(), decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit }))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a scoring thread panicked")).collect()
+    });
+    let mut all = Vec::with_capacity(clips.len());
+    for r in results {
+        all.extend(r?);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, s)| s).collect())
+}
+
+/// The three objectives over scored clips.
+pub fn score(clips: &[Clip], scored: &[Scored]) -> Score {
+    let mut humans_called_machine = 0;
+    let mut machines_called_human = 0;
+    let mut total_ms = 0u64;
+    for (clip, s) in clips.iter().zip(scored) {
+        let status = s.decision.map(|d| d.status);
+        match s.label.expected_status.as_str() {
+            "person" if status == Some(Status::Machine) => humans_called_machine += 1,
+            "machine" if status != Some(Status::Machine) => machines_called_human += 1,
+            _ => {}
+        }
+        total_ms += s.decision.map_or_else(
+            || clip.audio.samples.len() as u64 * 1000 / u64::from(clip.audio.sample_rate),
+            |d| d.at_ms,
+        );
+    }
+    Score { humans_called_machine, machines_called_human, mean_decision_ms: total_ms as f64 / scored.len().max(1) as f64 }
+}
+
+/// What the search found.
+pub struct Tuned {
+    pub start: Params,
+    pub start_score: Score,
+    pub params: Params,
+    pub score: Score,
+    pub evaluations: usize,
+    pub passes: usize,
+}
+
+/// Coordinate search from `start`; `bar` shows progress (pass by pass).
+pub fn search(clips: &[Clip], start: &Params, max_passes: usize, bar: &ProgressBar) -> Result<Tuned, String> {
+    let space = search_space();
+    let evaluate = |p: &Params| -> Result<Score, String> { Ok(score(clips, &score_all(clips, p)?)) };
+    let start_score = evaluate(start)?;
+    let (mut best, mut best_score) = (start.clone(), start_score);
+    bar.set_message(describe(&start_score));
+    let mut evaluations = 1;
+    let mut passes = 0;
+    let per_pass: usize = space.iter().map(|(_, values)| values.len()).sum();
+    while passes < max_passes.max(1) {
+        passes += 1;
+        bar.set_length(per_pass as u64);
+        bar.set_position(0);
+        bar.set_prefix(format!("pass {passes}"));
+        let mut changed = false;
+        for (name, values) in &space {
+            let current = best.get(name).expect("search names are parameters");
+            for value in values {
+                bar.inc(1);
+                let mut candidate = best.clone();
+                if candidate.set(name, &value.to_string()).is_err() || candidate.get(name).as_deref() == Some(current.as_str()) {
+                    continue;
+                }
+                let s = evaluate(&candidate)?;
+                evaluations += 1;
+                if s.beats(&best_score) {
+                    best = candidate;
+                    best_score = s;
+                    changed = true;
+                    bar.set_message(describe(&best_score));
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Tuned { start: start.clone(), start_score, params: best, score: best_score, evaluations, passes })
+}
+
+fn describe(s: &Score) -> String {
+    format!(
+        "humans called machine {}, machines called human {}, mean decision {:.0} ms",
+        s.humans_called_machine, s.machines_called_human, s.mean_decision_ms
+    )
+}
+
+/// The figures of a search, as lines of text (also the XML comment of the written file).
+pub fn summary(t: &Tuned, clips: &[Clip], dir: &Path) -> Vec<String> {
+    let count = |status: &str| clips.iter().filter(|c| c.label.expected_status == status).count();
+    let mut lines = vec![
+        format!("Written by amd tune from {} labeled calls in {}", clips.len(), dir.display()),
+        format!(
+            "{} evaluations in {} passes; objectives in order: humans called machine, machines called human, mean decision time",
+            t.evaluations, t.passes
+        ),
+        format!("{:<40}{:>8}{:>8}", "", "start", "found"),
+        format!(
+            "{:<40}{:>8}{:>8}",
+            format!("humans called machine (of {} person)", count("person")),
+            t.start_score.humans_called_machine,
+            t.score.humans_called_machine
+        ),
+        format!(
+            "{:<40}{:>8}{:>8}",
+            format!("machines called human (of {} machine)", count("machine")),
+            t.start_score.machines_called_human,
+            t.score.machines_called_human
+        ),
+        format!(
+            "{:<40}{:>8}{:>8}",
+            "mean decision time (ms)",
+            format!("{:.0}", t.start_score.mean_decision_ms),
+            format!("{:.0}", t.score.mean_decision_ms)
+        ),
+    ];
+    let changes: Vec<String> = Params::names()
+        .filter_map(|n| {
+            let (from, to) = (t.start.get(n)?, t.params.get(n)?);
+            (from != to).then(|| format!("{n} {from} => {to}"))
+        })
+        .collect();
+    lines.push(if changes.is_empty() { "changed: nothing".into() } else { format!("changed: {}", changes.join(", ")) });
+    lines
+}
+
+/// amd.conf.xml with `config`'s values, and `notes` as a comment at the top.
+pub fn conf_xml(config: &ModuleConfig, notes: &[String]) -> String {
+    // "--" may not appear inside an XML comment.
+    let safe = |s: &str| s.replace("--", "- -");
+    let mut out = String::from("<configuration name=\"amd.conf\" description=\"mod_rust_amd: answering machine detection\">\n");
+    out.push_str("  <!--\n");
+    for line in notes {
+        out.push_str(format!("    {}", safe(line)).trim_end());
+        out.push('\n');
+    }
+    out.push_str("  -->\n  <settings>\n");
+    for name in Params::names() {
+        let value = config.params.get(name).expect("names are parameters");
+        out.push_str(&format!("    <param name=\"{name}\" value=\"{value}\"/>\n"));
+    }
+    out.push_str(&format!("    <param name=\"{MAX_CHANNELS}\" value=\"{}\"/>\n", config.max_channels));
+    out.push_str("  </settings>\n</configuration>\n");
+    out
+}
+
+/// Tunes on `dir` from `start` and writes the result to `out`; returns the summary lines.
+pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize) -> Result<Vec<String>, String> {
+    let clips = load_clips(dir)?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} {bar:40} {pos}/{len} {msg}").expect("static template is valid"),
+    );
+    let tuned = search(&clips, &start.params, max_passes, &bar)?;
+    let lines = summary(&tuned, &clips, dir);
+    let mut notes = lines.clone();
+    notes.push(String::new());
+    notes.push("amd eval with these settings:".into());
+    // As eval does: the end of the greeting is looked for after the decision, for its figures.
+    let eval_params = Params { detect_message_end: true, ..tuned.params.clone() };
+    notes.extend(render(&report(&score_all(&clips, &eval_params)?)).lines().map(str::to_string));
+    let config = ModuleConfig { params: tuned.params.clone(), max_channels: start.max_channels };
+    std::fs::write(out, conf_xml(&config, &notes)).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(h: usize, m: usize, ms: f64) -> Score {
+        Score { humans_called_machine: h, machines_called_human: m, mean_decision_ms: ms }
+    }
+
+    #[test]
+    fn objectives_in_order_with_a_minimum_time_gain() {
+        assert!(s(1, 40, 9000.0).beats(&s(2, 0, 100.0)), "fewer humans called machine first");
+        assert!(s(1, 3, 9000.0).beats(&s(1, 4, 100.0)), "then fewer machines called human");
+        assert!(s(1, 3, 2000.0).beats(&s(1, 3, 2010.0)));
+        assert!(!s(1, 3, 2000.0).beats(&s(1, 3, 2005.0)), "a few ms is not worth a change");
+        assert!(!s(1, 3, 2000.0).beats(&s(1, 3, 2000.0)));
+    }
+
+    #[test]
+    fn every_value_searched_is_a_valid_setting() {
+        for (name, values) in search_space() {
+            for v in values {
+                let mut p = Params::default();
+                p.set(name, &v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_written_file_reads_back_as_the_same_config_and_keeps_its_notes() {
+        let params = Params { silent_after_intro: 900, noise_max_count: 9, detect_beep: false, ..Params::default() };
+        let config = ModuleConfig { params, max_channels: 250 };
+        let xml = conf_xml(&config, &["a note -- with dashes".into(), "humans called machine 3 => 2".into()]);
+        let (read, problems) = ModuleConfig::from_xml(&xml);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(read, config);
+        assert!(xml.contains("humans called machine 3 => 2"));
+    }
+}

@@ -1,0 +1,127 @@
+//! The `amd` binary's tools as an operator runs them: bench, plot and tune on the fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn amd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amd")).args(args).output().expect("the amd binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data")
+}
+
+fn fixture(name: &str) -> String {
+    fixtures().join(name).display().to_string()
+}
+
+/// A fresh, empty scratch folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("amd-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn bench_prints_figures_per_rate_and_ends_with_channels_per_core() {
+    let out = amd(&["bench", "--runs", "1"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}{}", stdout, text(&out.stderr));
+    for rate in ["8 kHz:", "16 kHz:", "48 kHz:"] {
+        assert!(stdout.lines().any(|l| l.trim_start().starts_with(rate) && l.contains("µs per 20 ms frame")), "{stdout}");
+    }
+    let last = stdout.lines().last().expect("some output");
+    let n = last.strip_suffix(" channels per core at 8 kHz").unwrap_or_else(|| panic!("last line: {last:?}"));
+    assert!(n.parse::<u64>().is_ok_and(|n| n > 0), "last line: {last:?}");
+}
+
+#[test]
+fn bench_refuses_a_folder_without_wavs() {
+    let dir = scratch("bench-empty");
+    let out = amd(&["bench", "--runs", "1", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no readable WAV files"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn plot_writes_an_svg_with_labelled_axes_threshold_talk_and_decision() {
+    let dir = scratch("plot-svg");
+    let svg = dir.join("call.svg");
+    let out = amd(&["plot", &fixture("machine_short_beep.wav"), "-o", svg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc = std::fs::read_to_string(&svg).expect("svg written");
+    let tree = roxmltree::Document::parse(&doc).expect("well-formed SVG");
+    assert_eq!(tree.root_element().tag_name().name(), "svg");
+    let texts: Vec<&str> = tree.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+    let has = |needle: &str| texts.iter().any(|t| t.contains(needle));
+    for needle in ["time (ms)", "level (dBFS)", "silent_threshold = 64", "talk segments", "decision (status, cause)", "machine, beep at"] {
+        assert!(has(needle), "no text {needle:?} in {texts:?}");
+    }
+    assert!(tree.descendants().any(|n| n.has_tag_name("polyline")), "the level curve");
+    assert!(text(&out.stdout).contains("machine, beep at"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn plot_writes_a_png() {
+    let dir = scratch("plot-png");
+    let png = dir.join("call.png");
+    let out = amd(&["plot", &fixture("human_hello.wav"), "-o", png.to_str().unwrap(), "--set", "silent_threshold=96"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&png).expect("png written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR: width and height, big-endian, after the signature, the chunk length and its name.
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert_eq!((width, height), (1200, 565));
+    // Text and curves are drawn: a blank page compresses to a few hundred bytes.
+    assert!(bytes.len() > 20_000, "{} bytes", bytes.len());
+}
+
+#[test]
+fn plot_refuses_bad_input_with_a_reason() {
+    let dir = scratch("plot-bad");
+    let out = amd(&["plot", &fixture("human_hello.wav"), "-o", dir.join("x.jpg").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(".svg or .png"), "{}", text(&out.stderr));
+    let out = amd(&["plot", &fixture("bad/stereo_bad.wav"), "-o", dir.join("x.svg").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("stereo_bad.wav"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn tune_writes_an_amd_conf_xml_that_eval_accepts_with_its_figures() {
+    let dir = scratch("tune");
+    let conf = dir.join("amd.conf.xml");
+    let base = dir.join("base.xml");
+    std::fs::write(&base, r#"<configuration name="amd.conf"><settings><param name="max_channels" value="250"/></settings></configuration>"#).unwrap();
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--conf", base.to_str().unwrap(), "--passes", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("humans called machine (of 4 person)"), "{stdout}");
+    let xml = std::fs::read_to_string(&conf).expect("conf written");
+    assert!(xml.contains(r#"<param name="max_channels" value="250"/>"#), "the start's max_channels is kept:\n{xml}");
+    for needle in ["humans called machine (of 4 person)", "machines called human (of 6 machine)", "mean decision time (ms)", "amd eval with these settings"] {
+        assert!(xml.contains(needle), "no {needle:?} in\n{xml}");
+    }
+    let eval = amd(&["eval", fixtures().to_str().unwrap(), "--conf", conf.to_str().unwrap()]);
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    assert!(text(&eval.stderr).is_empty(), "the written file has no bad value: {}", text(&eval.stderr));
+    // The figures in the file are the ones eval finds with it.
+    let report = text(&eval.stdout);
+    let line = report.lines().find(|l| l.starts_with("humans called machine:")).expect("eval's figures");
+    assert!(xml.contains(line), "{line:?} not in\n{xml}");
+}
+
+#[test]
+fn tune_refuses_a_folder_without_labels() {
+    let dir = scratch("tune-empty");
+    let out = amd(&["tune", dir.to_str().unwrap(), "-o", dir.join("out.xml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("labels.csv"), "{}", text(&out.stderr));
+    assert!(!dir.join("out.xml").exists());
+}
