@@ -235,7 +235,7 @@ fn load() {
     let st = fs.stop(Duration::from_secs(30)).expect("FreeSWITCH stops on fsctl shutdown");
     assert!(st.success(), "FreeSWITCH exited with {st}\n{}", fs.tail(60));
     let log = fs.log_text();
-    assert!(log.contains("mod_rust_amd shut down (0 detection(s) stopped; 0 slot(s) still allocated)"), "{}", fs.tail(40));
+    assert!(log.contains("mod_rust_amd shut down: 0 running detection(s) carry on"), "{}", fs.tail(40));
     assert!(!log.contains("panicked"), "a panic in the log\n{}", fs.tail(80));
 }
 
@@ -507,13 +507,79 @@ fn reload_while_idle() {
     assert_eq!(fs.api("amd_available").trim(), "true");
     let log = fs.log_text();
     assert_eq!(log.matches("mod_rust_amd loaded: 1000 AMD channels").count(), 2, "loaded twice\n{}", fs.tail(60));
-    assert!(log.contains("mod_rust_amd shut down (0 detection(s) stopped; 0 slot(s) still allocated)"), "{}", fs.tail(60));
+    assert!(log.contains("mod_rust_amd shut down: 0 running detection(s) carry on"), "{}", fs.tail(60));
     // And it still detects.
     let clip = Clip { tag: "after_reload".into(), path: crate_dir().join("tests/data/human_hello.wav"), label: Some("person".into()) };
     let results = run_calls(&fs, &[clip]);
     let problems = check_calls(&results);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert_eq!(fs.amd_info(), (1000, 0));
+}
+
+/// A call on the far end's silence through the `amd_sleep` extension (voice_start, then sleep:
+/// no waitforresult holding the module), tagged `tag`.
+fn silent_call(fs: &Fs, tag: &str) -> String {
+    let u = uuid(fs);
+    originate(fs, &u, &[("amd_tag", tag.to_string())], "far_silent", "amd_sleep");
+    u
+}
+
+fn wait_allocated(fs: &Fs, want: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while fs.amd_info().1 != want {
+        assert!(Instant::now() < deadline, "amd_info never showed {want} allocated: {}\n{}", fs.api("amd_info"), fs.tail(40));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `reload mod_rust_amd` (with a changed amd.conf.xml) while a call is detecting: the call goes
+/// on and decides with the settings it started with (silent_initial 3000 ms); the next call gets
+/// the new ones (6000 ms). amd_stats counts both decisions since the reload's load.
+#[test]
+fn reload_while_detecting_and_amd_stats() {
+    let sdk = sdk_or_skip!("reload_while_detecting_and_amd_stats");
+    let fs = Fs::start(&sdk, "reload_busy", Options { amd_overrides: vec![("debug", "true"), ("silent_initial", "3000")], ..Default::default() });
+    let before = silent_call(&fs, "before_reload");
+    wait_allocated(&fs, 1, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    let conf_path = fs.root.join("conf/freeswitch.xml");
+    let conf = std::fs::read_to_string(&conf_path).unwrap();
+    let changed = amd_conf_text(&[("debug", "true"), ("silent_initial", "6000")]);
+    assert!(conf.contains(&fs.amd_conf));
+    std::fs::write(&conf_path, conf.replace(&fs.amd_conf, &changed)).unwrap();
+    assert!(fs.api("reloadxml").contains("+OK"), "reloadxml\n{}", fs.tail(40));
+    let reply = fs.api("reload mod_rust_amd");
+    assert!(reply.contains("+OK") && !reply.contains("-ERR"), "reload: {reply:?}\n{}", fs.tail(40));
+    assert_eq!(fs.amd_info().1, 1, "the call is still detecting after the reload\n{}", fs.tail(40));
+    assert!(fs.log_text().contains("mod_rust_amd shut down: 1 running detection(s) carry on"), "{}", fs.tail(60));
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mark = fs
+        .wait_mark("before_reload", |e| e != "none", deadline)
+        .unwrap_or_else(|| panic!("the call started before the reload never decided\n{}", fs.tail(80)));
+    assert_eq!(mark.get("uuid"), Some(&before));
+    assert_eq!((mark["ext"].as_str(), mark["result"].as_str()), ("person_found", "silent-initial"), "{mark:?}");
+    let ms: u64 = mark["ms"].parse().unwrap();
+    assert!((3000..=3040).contains(&ms), "decided at {ms} ms: not with its own silent_initial of 3000");
+
+    silent_call(&fs, "after_reload");
+    let mark = fs
+        .wait_mark("after_reload", |e| e != "none", Instant::now() + Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("the call started after the reload never decided\n{}", fs.tail(80)));
+    let ms: u64 = mark["ms"].parse().unwrap();
+    assert!((6000..=6040).contains(&ms), "decided at {ms} ms: not with the new silent_initial of 6000");
+
+    fs.wait_no_channels(Duration::from_secs(30));
+    assert_eq!(fs.amd_info(), (1000, 0));
+    let text = fs.api("amd_stats");
+    assert!(text.contains("AMD decisions => 2\n") && text.contains("AMD status person => 2\n"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(fs.api("amd_stats json").trim()).expect("amd_stats json is JSON");
+    assert_eq!(json["result"]["silent-initial"], 2, "{json}");
+    assert_eq!(json["channels_detecting"], 0, "{json}");
+    assert_eq!(json["calls_in_memory"], 0, "{json}");
+    let p90 = json["decision_ms"]["p90"].as_u64().unwrap();
+    assert!((6000..=6040).contains(&p90), "{json}");
+    assert!(!fs.log_text().contains("panicked"), "{}", fs.tail(80));
 }
 
 /// What the offline analyzer says on `path` (plus FAR_TAIL_MS of silence) with message-end on.

@@ -10,6 +10,7 @@ pub mod entry;
 pub mod event;
 pub mod log;
 pub mod media_bug;
+pub mod pin;
 pub mod session;
 pub mod stream;
 pub mod xml;

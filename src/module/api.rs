@@ -1,8 +1,9 @@
-//! The API commands: amd_info, amd_available, amd_count (mod_com_amd's shapes), and
-//! uuid_voice_start / uuid_voice_stop for dialers driving calls over the event socket.
+//! The API commands: amd_info, amd_available, amd_count (mod_com_amd's shapes),
+//! uuid_voice_start / uuid_voice_stop for dialers driving calls over the event socket, and
+//! amd_stats for monitoring.
 
 use super::detection::{self, DataPolicy};
-use super::slots;
+use super::{slots, stats};
 use crate::freeswitch::entry::{cstr, Api};
 use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::{Session, Status, Stream};
@@ -47,6 +48,27 @@ impl Api for AmdCount {
 
     fn run(_cmd: &str, _session: Option<Session>, out: &mut Stream) -> Status {
         out.write(&slots().max().to_string());
+        Status::Success
+    }
+}
+
+pub struct AmdStats;
+
+impl Api for AmdStats {
+    const NAME: &'static std::ffi::CStr = cstr(b"amd_stats\0");
+    const DESC: &'static std::ffi::CStr =
+        cstr(b"AMD decisions since load: per status and result, decision time p50/p90, channels detecting\0");
+    const SYNTAX: &'static std::ffi::CStr = cstr(b"[json]\0");
+
+    fn run(cmd: &str, _session: Option<Session>, out: &mut Stream) -> Status {
+        let snap = super::stats().snapshot();
+        let (detecting, max) = (slots().allocated(), slots().max());
+        let text = match cmd.trim() {
+            "" => snap.to_text(detecting, max),
+            f if f.eq_ignore_ascii_case("json") => snap.to_json(detecting, max, stats::calls_in_memory()),
+            other => format!("-ERR unknown argument {other:?}: usage amd_stats [json]\n"),
+        };
+        out.write(&text);
         Status::Success
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
-use super::{actions, registry, slots, SHUTTING_DOWN};
+use super::{actions, registry, slots, stats, SHUTTING_DOWN};
 use crate::answered_by::answered_by;
 use crate::app_amd::amd_cause;
 use crate::decision::{Decision, Event, Evidence, MessageEnd};
@@ -36,6 +36,7 @@ pub struct Call {
     /// We raised CF_BREAK for the waiter and it may not have been consumed yet.
     break_raised: AtomicBool,
     slot_held: AtomicBool,
+    _in_memory: stats::InMemory,
 }
 
 #[derive(Default)]
@@ -74,6 +75,7 @@ impl Call {
             waiting: AtomicBool::new(false),
             break_raised: AtomicBool::new(false),
             slot_held: AtomicBool::new(true),
+            _in_memory: stats::InMemory::new(),
         }
     }
 
@@ -141,7 +143,7 @@ impl Call {
             inner.mono.extend(frame.pcm.iter().step_by(channels));
         }
         if inner.detector.is_none() || rate != inner.in_rate {
-            let target = target_rate(rate);
+            let target = target_rate(rate).ok_or_else(|| format!("unsupported read rate {rate} Hz"))?;
             match inner.detector.as_mut() {
                 None => {
                     inner.detector = Some(
@@ -209,6 +211,7 @@ impl Call {
         if self.decided.swap(true, Ordering::SeqCst) {
             return;
         }
+        super::stats().record_decision(&d);
         self.verdict.lock().unwrap_or_else(|p| p.into_inner()).0 = Some(d);
         let channel = session.channel();
         let status = d.status.as_str();
@@ -349,11 +352,16 @@ impl BugHandler for Call {
                 registry::remove(&me);
             }
         }
+        if !self.decided() {
+            super::stats().record_undecided();
+        }
         if !self.finished() {
             let why = if self.stopped.load(Ordering::SeqCst) {
                 "voice_stop"
             } else if SHUTTING_DOWN.load(Ordering::SeqCst) {
                 "module unload"
+            } else if self.inner.lock().unwrap_or_else(|p| p.into_inner()).failed {
+                "an error (logged above)"
             } else {
                 "hangup"
             };

@@ -10,6 +10,7 @@ pub mod detection;
 pub mod registry;
 pub mod resample;
 pub mod slots;
+pub mod stats;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
@@ -19,6 +20,7 @@ use crate::freeswitch::entry::{cstr, function_table, Module, Registrar};
 use crate::freeswitch::event;
 use crate::freeswitch::log::{log, Level};
 use crate::freeswitch::media_bug;
+use crate::freeswitch::pin;
 use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::xml;
 use config::ModuleConfig;
@@ -32,7 +34,12 @@ const CONFIG_NAME: &str = "amd.conf";
 
 static CONFIG: RwLock<Option<ModuleConfig>> = RwLock::new(None);
 static SLOTS: slots::Slots = slots::Slots::new(config::DEFAULT_MAX_CHANNELS);
+static STATS: stats::Stats = stats::Stats::new();
+/// Shutdown is stopping the running detections (only when the library could not be pinned).
 pub(crate) static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// This library stays mapped after unload (see [`crate::freeswitch::pin`]): running detections
+/// may outlive a shutdown.
+static PINNED: AtomicBool = AtomicBool::new(false);
 
 /// The configuration read at load (defaults before).
 pub fn config() -> ModuleConfig {
@@ -41,6 +48,10 @@ pub fn config() -> ModuleConfig {
 
 pub fn slots() -> &'static slots::Slots {
     &SLOTS
+}
+
+pub fn stats() -> &'static stats::Stats {
+    &STATS
 }
 
 /// Reads amd.conf.xml through the core, logging every bad value.
@@ -67,6 +78,12 @@ impl Module for AmdModule {
 
     fn load(reg: &mut Registrar) -> Result<(), String> {
         SHUTTING_DOWN.store(false, Ordering::SeqCst);
+        if !PINNED.load(Ordering::SeqCst) {
+            match pin::pin_this_library() {
+                Ok(()) => PINNED.store(true, Ordering::SeqCst),
+                Err(e) => log(Level::Warning, &format!("{e}: running detections will be stopped at unload or reload")),
+            }
+        }
         let cfg = read_config();
         SLOTS.set_max(cfg.max_channels);
         let max = cfg.max_channels;
@@ -82,25 +99,36 @@ impl Module for AmdModule {
         reg.add_api::<api::AmdCount>()?;
         reg.add_api::<api::UuidVoiceStart>()?;
         reg.add_api::<api::UuidVoiceStop>()?;
+        reg.add_api::<api::AmdStats>()?;
+        STATS.reset();
         log(Level::Notice, &format!("{MODULE_NAME} loaded: {max} AMD channels (max_channels)"));
         Ok(())
     }
 
     fn shutdown() {
-        SHUTTING_DOWN.store(true, Ordering::SeqCst);
         let calls = registry::all();
         let n = calls.len();
-        for c in calls {
-            // Detach in the session's name so no callback into this library outlives it.
-            if let Some(located) = LocatedSession::find(&c.uuid) {
-                media_bug::detach::<call::Call>(&located.session());
+        if PINNED.load(Ordering::SeqCst) {
+            // `reload` is shutdown then load: running calls finish with the settings they started
+            // with (each call holds its own copy); the next load only changes what new calls get.
+            log(
+                Level::Notice,
+                &format!("{MODULE_NAME} shut down: {n} running detection(s) carry on with the settings they started with"),
+            );
+        } else {
+            SHUTTING_DOWN.store(true, Ordering::SeqCst);
+            for c in calls {
+                // Detach in the session's name so no callback into this library outlives it.
+                if let Some(located) = LocatedSession::find(&c.uuid) {
+                    media_bug::detach::<call::Call>(&located.session());
+                }
+                c.finish();
             }
-            c.finish();
+            log(
+                Level::Notice,
+                &format!("{MODULE_NAME} shut down ({n} detection(s) stopped; {} slot(s) still allocated)", SLOTS.allocated()),
+            );
         }
         event::free_subclass(MODULE_NAME, call::EVENT_SUBCLASS);
-        log(
-            Level::Notice,
-            &format!("{MODULE_NAME} shut down ({n} detection(s) stopped; {} slot(s) still allocated)", SLOTS.allocated()),
-        );
     }
 }
