@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use harness::{crate_dir, params_of, sdk, uuid, wait_log, Fs, Headers, Options};
+use harness::{amd_conf_text, crate_dir, params_of, sdk, uuid, wait_log, Fs, Headers, Options};
 use mod_rust_amd::analyze::analyze;
 use mod_rust_amd::params::Params;
 use mod_rust_amd::{wav, Decision};
