@@ -132,7 +132,9 @@ fn drain<H: BugHandler>(bug: *mut ffi::switch_media_bug_t, session: Session, han
     if bug.is_null() {
         return true;
     }
-    const BUF_BYTES: usize = ffi::SWITCH_RECOMMENDED_BUFFER_SIZE as usize;
+    // The core refuses a packet larger than the buffer we lend it, and the recommended 8 KiB is
+    // less than 48 kHz stereo at 60 ms or more: three times it holds 120 ms of that.
+    const BUF_BYTES: usize = 3 * ffi::SWITCH_RECOMMENDED_BUFFER_SIZE as usize;
     // i16 storage keeps the samples aligned for a borrowed slice.
     let mut buf = [0i16; BUF_BYTES / 2];
     for _ in 0..MAX_PACKETS_PER_CALLBACK {

@@ -298,6 +298,22 @@ impl Call {
         }
     }
 
+    /// Detection cannot go on (audio it cannot take): the call still gets a result, `unsure` with
+    /// `amd_result=error`, so a dialplan branching on amd_status treats it as a person.
+    fn give_up(&self, session: &Session, why: &str) {
+        // Counted as ended without a decision (amd_stats), as it is.
+        if !self.decided() {
+            log_session(session, Level::Warning, &format!("[{}] AMD detection ended by an error before a decision: amd_status=unsure, amd_result=error", self.uuid));
+            let channel = session.channel();
+            channel.set_var("amd_status", "unsure");
+            channel.set_var("amd_result", "error");
+            channel.set_var("amd_answered_by", "unknown");
+            let headers = [("Action", "Result"), ("AMD-Status", "unsure"), ("AMD-Result", "error"), ("AMD-Answered-By", "unknown"), ("AMD-Error", why)];
+            fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
+        }
+        self.on_finished(session);
+    }
+
     /// The detector is done with the audio: free the slot and wake waitforresult.
     fn on_finished(&self, session: &Session) {
         if self.finished.swap(true, Ordering::SeqCst) {
@@ -325,7 +341,9 @@ impl BugHandler for Call {
                 Ok(snapshot) => (std::mem::take(&mut inner.events), snapshot),
                 Err(e) => {
                     inner.failed = true;
+                    drop(inner);
                     log_session(&session, Level::Error, &format!("[{}] AMD stopped: {e}", self.uuid));
+                    self.give_up(&session, &e);
                     return false;
                 }
             }

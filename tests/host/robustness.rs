@@ -480,7 +480,8 @@ fn memory_per_detecting_channel() {
 }
 
 /// Audio at a rate the module refuses (4 kHz, 200 kHz): the detection stops with an error
-/// naming the rate, the slot comes back, waitforresult returns; nothing panics.
+/// naming the rate, the call gets unsure/error, the slot comes back, waitforresult returns;
+/// nothing panics.
 #[test]
 fn unsupported_read_rates_stop_detection_cleanly() {
     let _h = host();
@@ -494,7 +495,9 @@ fn unsupported_read_rates_stop_detection_cleanly() {
         let logs = crate::logs_for(&s.uuid);
         assert!(logs.iter().any(|l| l.contains(&format!("unsupported read rate {rate} Hz"))), "{rate}: {logs:?}");
         assert!(logs.iter().any(|l| l.contains("ended by an error")), "{rate}: {logs:?}");
-        assert!(s.var("amd_status").is_none());
+        // No call is left without a result: unsure, with the reason in amd_result.
+        assert_eq!((s.var("amd_status").as_deref(), s.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
+        assert_eq!(s.var("amd_answered_by").as_deref(), Some("unknown"));
         assert_call_consistent(&s);
         assert_eq!(allocated(), 0);
     }
