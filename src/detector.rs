@@ -321,10 +321,10 @@ impl State {
                 tone_active: self.tones.active(),
                 last_activity_ms: self.talk.last_activity_end(),
             };
-            let (after_quiet, talker) = (self.tone_after_quiet, self.talker_db);
-            // The beep after a greeting comes out of a pause and about as loud as the voice.
-            let is_beep = |run: &ToneRun| after_quiet && talker.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB);
-            if let Some(event) = self.message_end.on_block(&view, is_beep) {
+            let mut watch = self.message_end;
+            let event = watch.on_block(&view, |run| self.ends_greeting(run, self.tone_after_quiet));
+            self.message_end = watch;
+            if let Some(event) = event {
                 on_event(event);
             }
             return;
@@ -483,11 +483,12 @@ impl State {
     }
 
     fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
-        self.params.detect_beep
-            && tone::is_steady(run)
-            && after_quiet
-            && self.spoke_before(run.start_ms)
-            && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
+        self.params.detect_beep && tone::is_steady(run) && self.spoke_before(run.start_ms) && self.ends_greeting(run, after_quiet)
+    }
+
+    /// The beep after a greeting comes out of a pause and about as loud as the voice.
+    fn ends_greeting(&self, run: &ToneRun, after_quiet: bool) -> bool {
+        after_quiet && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB)
     }
 
     fn measure(&self, now: u64) -> Evidence {

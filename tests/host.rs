@@ -105,31 +105,6 @@ fn host() -> MutexGuard<'static, ()> {
     g
 }
 
-/// The detector may still be a stub on this branch: decision tests need the real one.
-fn detector_ready() -> bool {
-    static READY: OnceLock<bool> = OnceLock::new();
-    *READY.get_or_init(|| {
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let ok = std::panic::catch_unwind(|| {
-            let mut d = mod_rust_amd::Detector::new(&mod_rust_amd::Params::default(), 8000).unwrap();
-            d.push(&[0i16; 160], &mut |_| {});
-        })
-        .is_ok();
-        std::panic::set_hook(hook);
-        ok
-    })
-}
-
-macro_rules! needs_detector {
-    () => {
-        if !detector_ready() {
-            eprintln!("SKIPPED: the detector is not implemented on this branch yet");
-            return;
-        }
-    };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
@@ -309,13 +284,7 @@ fn reload_rereads_config_and_logs_bad_values() {
     c.destroy();
     assert_eq!(allocated(), 0);
     reload(TEST_CONFIG);
-    no_panics_unless_stub();
-}
-
-fn no_panics_unless_stub() {
-    if detector_ready() {
-        no_panics();
-    }
+    no_panics();
 }
 
 #[test]
@@ -410,7 +379,6 @@ fn waitforresult_returns_on_hangup() {
 #[test]
 fn page_test_dialplan_machine() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("machine"), mono(machine(8000), 8000));
     s.channel.answered.store(false, Ordering::SeqCst);
     run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
@@ -428,7 +396,6 @@ fn page_test_dialplan_machine() {
 #[test]
 fn page_test_dialplan_person() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("person"), mono(person(8000), 8000));
     s.channel.answered.store(false, Ordering::SeqCst);
     run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
@@ -444,7 +411,6 @@ fn page_test_dialplan_person() {
 #[test]
 fn silence_is_a_silent_initial_person() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("silence"), mono(silence(8000, 20_000), 8000));
     run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
     check_decided(&s, "person");
@@ -458,7 +424,6 @@ fn silence_is_a_silent_initial_person() {
 #[test]
 fn app_amd_names_in_voice_start_and_amd_cause() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("app-amd"), mono(silence(8000, 20_000), 8000));
     let plan = with_found(
         "x",
@@ -597,7 +562,6 @@ fn uuid_voice_start_and_stop_drive_detection_from_the_api() {
 #[test]
 fn action_runs_while_the_dialplan_has_moved_on() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("moved-on"), mono(machine(8000), 8000));
     let welcome = "/usr/local/freeswitch/sounds/en/us/callie/ivr/8000/ivr-welcome_to_freeswitch.wav";
     let plan = with_found(
@@ -631,7 +595,6 @@ fn action_runs_while_the_dialplan_has_moved_on() {
 #[test]
 fn media_thread_reads_session_thread_acts() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("media-thread"), mono(machine(8000), 8000));
     s.media_thread.store(true, Ordering::SeqCst);
     let plan = with_found(
@@ -656,7 +619,6 @@ fn media_thread_reads_session_thread_acts() {
 #[test]
 fn every_rate_and_channel_layout() {
     let _h = host();
-    needs_detector!();
     for (rate, channels) in [(8000, 1), (16000, 1), (48000, 1), (48000, 2), (32000, 1), (44100, 1), (22050, 1)] {
         for (want, sig) in [("machine", machine(rate)), ("person", person(rate))] {
             let s = Session::new(&uuid(&format!("rate{rate}x{channels}")), Audio {
@@ -676,7 +638,6 @@ fn every_rate_and_channel_layout() {
 #[test]
 fn answer_req_defers_detection_to_answer() {
     let _h = host();
-    needs_detector!();
     let s = Session::new(&uuid("answer-req"), mono(silence(8000, 30_000), 8000));
     s.channel.answered.store(false, Ordering::SeqCst);
     let plan = with_found(
@@ -721,7 +682,6 @@ fn direct_decision(samples: &[i16], rate: u32) -> Option<mod_rust_amd::Decision>
 #[test]
 fn fixtures_through_the_module_match_the_detector() {
     let _h = host();
-    needs_detector!();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let labels = std::fs::read_to_string(dir.join("labels.csv")).expect("tests/data/labels.csv");
     let mut checked = 0;
@@ -809,24 +769,22 @@ fn two_hundred_channels_with_random_hangups() {
         t.join().expect("a session thread panicked");
     }
     far_end.join().unwrap();
-    assert!(peak > 0 || !detector_ready(), "detections overlapped");
+    assert!(peak > 0, "detections overlapped");
     assert_eq!(allocated(), 0, "every slot back");
     assert_eq!(call_api("amd_info", None, None), "AMD channels available => 300\nAMD channels allocated => 0\n");
     for s in &sessions {
         assert_eq!(s.bug_count(), 0);
         assert_eq!(s.bug_adds.load(Ordering::SeqCst), 1, "{}", s.uuid);
         assert_eq!(s.bug_closes.load(Ordering::SeqCst), 1, "{}", s.uuid);
-        if detector_ready() {
-            if let Some(st) = s.var("amd_status") {
-                let dest = s.transfers.lock().unwrap().clone();
-                let want = format!("{}_found XML default", st);
-                assert!(st == "unsure" || dest.contains(&want), "{st}: {dest:?}");
-            }
+        if let Some(st) = s.var("amd_status") {
+            let dest = s.transfers.lock().unwrap().clone();
+            let want = format!("{}_found XML default", st);
+            assert!(st == "unsure" || dest.contains(&want), "{st}: {dest:?}");
         }
     }
     assert_eq!(world().live_events.load(Ordering::SeqCst), 0, "no event leaked");
     assert_eq!(world().locks_held.load(Ordering::SeqCst), 0);
-    no_panics_unless_stub();
+    no_panics();
 }
 
 /// Unload with calls still running: the library stays loaded (pinned), so their detection goes

@@ -45,11 +45,15 @@ fn originate(fs: &Fs, uuid: &str, vars: &[(&str, String)], far: &str, near: &str
 
 /// What the offline analyzer decides on `path` followed by FAR_TAIL_MS of silence.
 fn offline(path: &Path, params: &Params) -> Decision {
+    offline_outcome(path, params).decision.unwrap_or_else(|| panic!("offline: no decision on {}", path.display()))
+}
+
+/// The analyzer's whole outcome on `path` followed by FAR_TAIL_MS of silence.
+fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyze::Outcome {
     let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let tail = (audio.sample_rate * FAR_TAIL_MS / 1000) as usize;
     audio.samples.extend(std::iter::repeat(0).take(tail));
-    let out = analyze(&audio, params).unwrap();
-    out.decision.unwrap_or_else(|| panic!("offline: no decision on {}", path.display()))
+    analyze(&audio, params).unwrap()
 }
 
 struct Clip {
@@ -582,13 +586,6 @@ fn reload_while_detecting_and_amd_stats() {
     assert!(!fs.log_text().contains("panicked"), "{}", fs.tail(80));
 }
 
-/// What the offline analyzer says on `path` (plus FAR_TAIL_MS of silence) with message-end on.
-fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyze::Outcome {
-    let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    audio.samples.extend(std::iter::repeat(0).take((audio.sample_rate * FAR_TAIL_MS / 1000) as usize));
-    analyze(&audio, &Params { detect_message_end: true, ..params.clone() }).unwrap()
-}
-
 /// A voicemail drop: voice_start detect_message_end=true, waitforresult returns after the beep
 /// of tests/data/machine_beep.wav (beep at 5957 ms), amd_execute_on_message_end runs, and the
 /// variables agree with the analyzer on what the module heard.
@@ -615,7 +612,7 @@ fn voicemail_drop_returns_after_the_beep() {
     let beep_end_ms: u64 = mark["beep_end_ms"].parse().unwrap();
     assert!(beep_ms < end_ms && end_ms <= beep_ms + 150 && end_ms < beep_end_ms, "{mark:?}");
     fs.wait_no_channels(Duration::from_secs(20));
-    let heard = offline_outcome(&fs.rec_file("drop"), &params_of(&fs.amd_conf));
+    let heard = offline_outcome(&fs.rec_file("drop"), &Params { detect_message_end: true, ..params_of(&fs.amd_conf) });
     let want = heard.message_end.expect("the analyzer finds the message end in the recording");
     assert!(end_ms.abs_diff(want.at_ms) <= 60, "live {end_ms} ms, offline on the recording {} ms", want.at_ms);
     assert!(fs.log_text().lines().any(|l| l.contains("[CRIT]") && l.contains("AMDLIVE-ON-END tag=drop")), "amd_execute_on_message_end did not run\n{}", fs.tail(60));
