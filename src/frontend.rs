@@ -40,8 +40,6 @@ pub struct FrontEnd {
     energy: f32,
     lag1: f32,
     lag2: f32,
-    prev: f32,
-    prev2: f32,
     /// Ring of the last HISTORY filtered samples, for tone analysis.
     history: [f32; HISTORY],
     history_pos: usize,
@@ -52,6 +50,31 @@ const HP_B0: f32 = 0.894_858_6;
 const HP_B1: f32 = -1.789_717_2;
 const HP_A1: f32 = -1.778_631_8;
 const HP_A2: f32 = 0.800_802_7;
+/// Lanes of the statistics' running sums.
+const LANES: usize = 8;
+
+/// The feedback unrolled over four outputs. With f the feed-forward signal, output k of a group
+/// is sum over j <= k of IMPULSE[k - j] f[j], plus FROM_Y1[k] and FROM_Y2[k] times the last and
+/// the one-before-last output before the group.
+const IMPULSE: [f32; 4] = feedback_response(1.0, 0.0, 0.0);
+const FROM_Y1: [f32; 4] = feedback_response(0.0, 1.0, 0.0);
+const FROM_Y2: [f32; 4] = feedback_response(0.0, 0.0, 1.0);
+
+/// Four outputs of y[n] = input[n] - A1 y[n-1] - A2 y[n-2] for an input of `first` at n = 0
+/// only, started from y[-1] = `y1` and y[-2] = `y2`.
+const fn feedback_response(first: f32, y1: f32, y2: f32) -> [f32; 4] {
+    let mut out = [0.0f32; 4];
+    let (mut prev, mut prev2) = (y1, y2);
+    let mut k = 0;
+    while k < 4 {
+        let input = if k == 0 { first } else { 0.0 };
+        out[k] = input - HP_A1 * prev - HP_A2 * prev2;
+        prev2 = prev;
+        prev = out[k];
+        k += 1;
+    }
+    out
+}
 
 impl FrontEnd {
     pub fn new(rate: u32) -> FrontEnd {
@@ -68,8 +91,6 @@ impl FrontEnd {
             energy: 0.0,
             lag1: 0.0,
             lag2: 0.0,
-            prev: 0.0,
-            prev2: 0.0,
             history: [0.0; HISTORY],
             history_pos: 0,
         }
@@ -136,35 +157,84 @@ impl FrontEnd {
         (made, used)
     }
 
-    /// High-passes internal-rate samples into the block statistics and the history ring.
+    /// High-passes up to one block of internal-rate samples into the block statistics and the
+    /// history ring. In three passes, so that only the filter's feedback is done sample by
+    /// sample: the feed-forward part and the statistics are plain loops over arrays, which the
+    /// compiler turns into vector operations.
     fn filter(&mut self, xs: &[f32]) {
-        // Locals keep the recursion in registers.
-        let (mut x1, mut x2, mut y1, mut y2) = (self.x1, self.x2, self.y1, self.y2);
-        let (mut abs_sum, mut energy, mut lag1, mut lag2) = (self.abs_sum, self.energy, self.lag1, self.lag2);
-        let (mut prev, mut prev2) = (self.prev, self.prev2);
-        let mut pos = self.history_pos;
-        for &x in xs {
-            let y = HP_B0 * (x + x2) + HP_B1 * x1 - HP_A1 * y1 - HP_A2 * y2;
-            x2 = x1;
-            x1 = x;
-            y2 = y1;
-            y1 = y;
-            abs_sum += y.abs();
-            energy += y * y;
-            lag1 += y * prev;
-            lag2 += y * prev2;
-            prev2 = prev;
-            prev = y;
-            self.history[pos] = y;
-            pos = (pos + 1) & (HISTORY - 1);
+        let n = xs.len();
+        debug_assert!(n <= BLOCK);
+        // Input and output each with the two samples before them, so every tap is an index.
+        let mut x = [0.0f32; BLOCK + 2];
+        x[0] = self.x2;
+        x[1] = self.x1;
+        x[2..n + 2].copy_from_slice(xs);
+        let mut feed = [0.0f32; BLOCK];
+        for (i, f) in feed[..n].iter_mut().enumerate() {
+            *f = HP_B0 * (x[i + 2] + x[i]) + HP_B1 * x[i + 1];
         }
+        let mut y = [0.0f32; BLOCK + 2];
+        y[0] = self.y2;
+        y[1] = self.y1;
+        // Four outputs at a time, each straight from the two outputs before the group: the
+        // chain of dependent operations is one multiply-add per four samples.
+        let (mut y1, mut y2) = (self.y1, self.y2);
+        let mut i = 0;
+        while i + 4 <= n {
+            let f = &feed[i..i + 4];
+            let g = [
+                f[0],
+                f[1] + IMPULSE[1] * f[0],
+                f[2] + IMPULSE[1] * f[1] + IMPULSE[2] * f[0],
+                f[3] + IMPULSE[1] * f[2] + IMPULSE[2] * f[1] + IMPULSE[3] * f[0],
+            ];
+            let group: [f32; 4] = std::array::from_fn(|k| g[k] + FROM_Y1[k] * y1 + FROM_Y2[k] * y2);
+            y[i + 2..i + 6].copy_from_slice(&group);
+            (y1, y2) = (group[3], group[2]);
+            i += 4;
+        }
+        for i in i..n {
+            let out = feed[i] + FROM_Y1[0] * y1 + FROM_Y2[0] * y2;
+            y[i + 2] = out;
+            (y1, y2) = (out, y1);
+        }
+
+        let out = &y[2..n + 2];
+        let (lag1_of, lag2_of) = (&y[1..n + 1], &y[..n]);
+        let whole = n - n % LANES;
+        let mut lanes = [[0.0f32; LANES]; 4];
+        let groups = out[..whole].chunks_exact(LANES).zip(lag1_of.chunks_exact(LANES)).zip(lag2_of.chunks_exact(LANES));
+        for ((v, v1), v2) in groups {
+            for l in 0..LANES {
+                lanes[0][l] += v[l].abs();
+                lanes[1][l] += v[l] * v[l];
+                lanes[2][l] += v[l] * v1[l];
+                lanes[3][l] += v[l] * v2[l];
+            }
+        }
+        let mut tail = [0.0f32; 4];
+        for j in whole..n {
+            tail[0] += out[j].abs();
+            tail[1] += out[j] * out[j];
+            tail[2] += out[j] * lag1_of[j];
+            tail[3] += out[j] * lag2_of[j];
+        }
+        let total = |k: usize| lanes[k].iter().sum::<f32>() + tail[k];
+        self.abs_sum += total(0);
+        self.energy += total(1);
+        self.lag1 += total(2);
+        self.lag2 += total(3);
+
+        let pos = self.history_pos;
+        let first = (HISTORY - pos).min(n);
+        self.history[pos..pos + first].copy_from_slice(&out[..first]);
+        self.history[..n - first].copy_from_slice(&out[first..]);
+        self.history_pos = (pos + n) & (HISTORY - 1);
         // Flush denormals so silence after sound never slows the filter down.
         let flush = |v: f32| if v.abs() < 1e-20 { 0.0 } else { v };
-        (self.x1, self.x2, self.y1, self.y2) = (x1, x2, flush(y1), flush(y2));
-        (self.abs_sum, self.energy, self.lag1, self.lag2) = (abs_sum, energy, lag1, lag2);
-        (self.prev, self.prev2) = (prev, prev2);
-        self.history_pos = pos;
-        self.block_fill += xs.len();
+        (self.x1, self.x2) = (x[n + 1], x[n]);
+        (self.y1, self.y2) = (flush(y[n + 1]), flush(y[n]));
+        self.block_fill += n;
     }
 
     /// Copies the last BLOCK filtered samples (the block just completed), oldest first.
@@ -220,6 +290,45 @@ mod tests {
                 front.last_block(&mut block);
                 assert_eq!(&history[HISTORY - BLOCK..], &block[..]);
             });
+        }
+    }
+
+    #[test]
+    fn the_filter_is_the_textbook_biquad_whatever_the_chunking() {
+        // Direct form I in f64, one sample at a time.
+        let mut seed: u32 = 99;
+        let input: Vec<i16> = (0..4000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((seed >> 16) as i16) / 4
+            })
+            .collect();
+        let (b0, b1, a1, a2) = (f64::from(HP_B0), f64::from(HP_B1), f64::from(HP_A1), f64::from(HP_A2));
+        let (mut x1, mut x2, mut y1, mut y2) = (0.0f64, 0.0, 0.0, 0.0);
+        let want: Vec<f64> = input
+            .iter()
+            .map(|&x| {
+                let x = f64::from(x);
+                let y = b0 * (x + x2) + b1 * x1 - a1 * y1 - a2 * y2;
+                (x2, x1, y2, y1) = (x1, x, y1, y);
+                y
+            })
+            .collect();
+        // Chunks of 1 to 13 samples, so groups of four straddle every boundary.
+        let mut fe = FrontEnd::new(8000);
+        let mut fed = 0;
+        let mut size = 1;
+        while fed < input.len() {
+            let end = (fed + size).min(input.len());
+            fe.push(&input[fed..end], &mut |_, _| {});
+            fed = end;
+            size = size % 13 + 1;
+            let mut history = [0.0f32; HISTORY];
+            fe.recent(&mut history);
+            let n = HISTORY.min(fed);
+            for (got, want) in history[HISTORY - n..].iter().zip(&want[fed - n..fed]) {
+                assert!((f64::from(*got) - want).abs() < 0.05, "after {fed} samples: {got} vs {want}");
+            }
         }
     }
 

@@ -12,6 +12,11 @@ const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
 /// Band searched for tones (Hz).
 const BAND_LO_HZ: f32 = 250.0;
 const BAND_HI_HZ: f32 = 3600.0;
+const BAND_LO: usize = (BAND_LO_HZ / BIN_HZ) as usize;
+const BAND_HI: usize = {
+    let hi = (BAND_HI_HZ / BIN_HZ) as usize;
+    if hi < BINS - 1 - PEAK_HALF_WIDTH { hi } else { BINS - 1 - PEAK_HALF_WIDTH }
+};
 /// Share of the band's energy one peak must hold for a single tone.
 const SINGLE_SHARE: f32 = 0.72;
 /// Share two peaks must hold together for a dual tone, and the weaker peak's least share.
@@ -48,18 +53,24 @@ pub struct ToneObservation {
 pub fn observe(samples: &[f32; HISTORY]) -> Option<ToneObservation> {
     let mut power = [0.0f32; BINS];
     power_spectrum(samples, &mut power);
-    let lo = (BAND_LO_HZ / BIN_HZ) as usize;
-    let hi = ((BAND_HI_HZ / BIN_HZ) as usize).min(BINS - 1 - PEAK_HALF_WIDTH);
-    let total: f32 = power[lo..=hi].iter().sum();
+    let band = &power[BAND_LO..=BAND_HI];
+    let total = sum(band);
     if total <= 0.0 {
         return None;
     }
-    let k1 = argmax(&power, lo, hi, None)?;
+    let k1 = BAND_LO + argmax(band)?;
     let e1 = peak_energy(&power, k1);
     if e1 / total >= SINGLE_SHARE {
         return Some(ToneObservation { freq: peak_freq(&power, k1), freq2: None });
     }
-    let k2 = argmax(&power, lo, hi, Some(k1))?;
+    // The strongest bin clear of the first peak's lobe.
+    let clear = 2 * PEAK_HALF_WIDTH;
+    let below = argmax(&power[BAND_LO..k1.saturating_sub(clear).max(BAND_LO)]).map(|k| BAND_LO + k);
+    let above = argmax(&power[(k1 + clear + 1).min(BAND_HI + 1)..=BAND_HI]).map(|k| k1 + clear + 1 + k);
+    let k2 = match (below, above) {
+        (Some(a), Some(b)) => if power[b] > power[a] { b } else { a },
+        (a, b) => a.or(b)?,
+    };
     let e2 = peak_energy(&power, k2);
     if (e1 + e2) / total >= DUAL_SHARE && e2 / total >= DUAL_MINOR {
         let (a, b) = (peak_freq(&power, k1), peak_freq(&power, k2));
@@ -68,10 +79,33 @@ pub fn observe(samples: &[f32; HISTORY]) -> Option<ToneObservation> {
     None
 }
 
-fn argmax(power: &[f32; BINS], lo: usize, hi: usize, exclude: Option<usize>) -> Option<usize> {
-    (lo..=hi)
-        .filter(|&k| exclude.map_or(true, |x| k.abs_diff(x) > 2 * PEAK_HALF_WIDTH))
-        .max_by(|&a, &b| power[a].total_cmp(&power[b]))
+/// Lanes summed or compared side by side, so that the loops below run as vector operations.
+const LANES: usize = 8;
+
+fn sum(values: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (l, v) in lanes.iter_mut().zip(chunk) {
+            *l += v;
+        }
+    }
+    lanes.iter().sum::<f32>() + rest
+}
+
+/// Index of the largest value (the first of equals), None when empty.
+fn argmax(values: &[f32]) -> Option<usize> {
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    for chunk in chunks {
+        for (l, &v) in lanes.iter_mut().zip(chunk) {
+            *l = l.max(v);
+        }
+    }
+    let max = lanes.iter().fold(rest, |a, &b| a.max(b));
+    values.iter().position(|&v| v == max)
 }
 
 fn peak_energy(power: &[f32; BINS], k: usize) -> f32 {
