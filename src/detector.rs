@@ -251,8 +251,10 @@ impl State {
         let now = self.blocks * BLOCK_MS;
         let db = level_db(stats.level);
 
-        // Voicing is evidence for the decision only; it is not worked out once there is one.
-        let periodicity = if self.decision.is_none() {
+        // Voicing is worked out while it can still change something: before the decision, and
+        // while a machine's greeting is followed to its end (its words in loud noise must not
+        // pass for the silence that ends it).
+        let periodicity = if self.decision.is_none() || self.message_end.pending() {
             let mut block = [0.0f32; BLOCK];
             front.last_block(&mut block);
             self.voicing.update(&block)
@@ -287,7 +289,7 @@ impl State {
         let observation = if (self.tones.active() && audible) || may_start_tone {
             let mut window = [0.0f32; HISTORY];
             front.recent(&mut window);
-            tone::observe(&window)
+            tone::observe(&window, self.tones.following())
         } else {
             None
         };

@@ -49,14 +49,19 @@ pub struct ToneObservation {
     pub freq2: Option<f32>,
 }
 
-/// Looks for one or two dominant steady peaks in the last HISTORY samples.
-pub fn observe(samples: &[f32; HISTORY]) -> Option<ToneObservation> {
+/// Looks for one or two dominant steady peaks in the last HISTORY samples. While a tone is
+/// being followed, it goes on as long as it still holds a good part of the band
+/// ([`CONTINUE_SHARE`]) even if it no longer dominates as a new tone must.
+pub fn observe(samples: &[f32; HISTORY], following: Option<ToneObservation>) -> Option<ToneObservation> {
     let mut power = [0.0f32; BINS];
     power_spectrum(samples, &mut power);
     let band = &power[BAND_LO..=BAND_HI];
     let total = sum(band);
     if total <= 0.0 {
         return None;
+    }
+    if let Some(seen) = following.and_then(|f| still_there(&power, total, f)) {
+        return Some(seen);
     }
     let k1 = BAND_LO + argmax(band)?;
     let e1 = peak_energy(&power, k1);
@@ -77,6 +82,32 @@ pub fn observe(samples: &[f32; HISTORY]) -> Option<ToneObservation> {
         return Some(ToneObservation { freq: a.min(b), freq2: Some(a.max(b)) });
     }
     None
+}
+
+/// Share of the band a tone already being followed must keep, alone or with its partner: a
+/// beep decaying into noise, or one with a talker or hum under it, is still the same beep.
+const CONTINUE_SHARE: f32 = 0.5;
+/// How long a tone must have dominated the band before CONTINUE_SHARE applies to it (ms).
+const CONTINUE_AFTER_MS: u64 = 50;
+
+/// The followed tone, if its peak (or both peaks) still stand where they were and hold
+/// CONTINUE_SHARE of the band.
+fn still_there(power: &[f32; BINS], total: f32, following: ToneObservation) -> Option<ToneObservation> {
+    let peak_near = |freq: f32| {
+        let k = (freq / BIN_HZ).round() as usize;
+        let k = (k.max(BAND_LO + 1) - 1..=(k + 1).min(BAND_HI)).max_by(|&a, &b| power[a].total_cmp(&power[b]))?;
+        let seen = peak_freq(power, k);
+        same_pitch(seen, freq).then_some((seen, peak_energy(power, k)))
+    };
+    let (f1, e1) = peak_near(following.freq)?;
+    match following.freq2 {
+        None => (e1 / total >= CONTINUE_SHARE).then_some(ToneObservation { freq: f1, freq2: None }),
+        Some(freq2) => {
+            let (f2, e2) = peak_near(freq2)?;
+            let both = (e1 + e2) / total >= CONTINUE_SHARE && e1.min(e2) / total >= DUAL_MINOR / 2.0;
+            both.then_some(ToneObservation { freq: f1, freq2: Some(f2) })
+        }
+    }
 }
 
 /// Lanes summed or compared side by side, so that the loops below run as vector operations.
@@ -189,6 +220,13 @@ impl ToneTracker {
         self.run.is_some()
     }
 
+    /// The tone being followed, once it has held long enough to be given the benefit of the
+    /// doubt (see [`observe`]): a vowel's strongest harmonic can hold half the band for a moment
+    /// too, and must not be carried into a beep's length by it.
+    pub fn following(&self) -> Option<ToneObservation> {
+        self.run.filter(|r| r.duration_ms >= CONTINUE_AFTER_MS).map(|r| ToneObservation { freq: r.freq, freq2: r.freq2 })
+    }
+
     /// Where the run being followed started, if one is.
     pub fn current_start(&self) -> Option<u64> {
         self.run.map(|r| r.start_ms)
@@ -199,6 +237,13 @@ impl ToneTracker {
     /// background): a line's own hum left behind when a tone stops is not a new tone.
     pub fn update(&mut self, block_end_ms: u64, obs: Option<ToneObservation>, level_db: f32, may_start: bool) -> Option<ToneUpdate> {
         if let Some(run) = self.run.as_mut() {
+            // A single tone seen with a second peak beside it (hum, a voice in the room, the
+            // window reaching the next step of a stepped beep) is still that tone.
+            let obs = obs.map(|o| match (o.freq2, run.freq2) {
+                (Some(f2), None) if same_pitch(f2, run.freq) => ToneObservation { freq: f2, freq2: None },
+                (Some(_), None) if same_pitch(o.freq, run.freq) => ToneObservation { freq: o.freq, freq2: None },
+                _ => o,
+            });
             let same_tone = obs.is_some_and(|o| {
                 same_pitch(o.freq, run.freq)
                     && match (o.freq2, run.freq2) {
@@ -364,10 +409,10 @@ mod tests {
     #[test]
     fn finds_single_and_dual_tones_and_their_pitch() {
         let mut seed = 1;
-        let o = observe(&window(1000.0, None, 100.0, &mut seed)).expect("tone");
+        let o = observe(&window(1000.0, None, 100.0, &mut seed), None).expect("tone");
         assert!((o.freq - 1000.0).abs() < 5.0, "{o:?}");
         assert_eq!(o.freq2, None);
-        let o = observe(&window(700.0, Some(1000.0), 100.0, &mut seed)).expect("dual tone");
+        let o = observe(&window(700.0, Some(1000.0), 100.0, &mut seed), None).expect("dual tone");
         assert!((o.freq - 700.0).abs() < 5.0 && (o.freq2.unwrap() - 1000.0).abs() < 5.0, "{o:?}");
     }
 
@@ -379,7 +424,7 @@ mod tests {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             *v = ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2000.0;
         }
-        assert_eq!(observe(&x), None);
+        assert_eq!(observe(&x, None), None);
     }
 
     fn steady(tracker: &mut ToneTracker, from: u64, to: u64, freq: f32) -> Option<ToneUpdate> {

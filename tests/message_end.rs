@@ -120,6 +120,37 @@ fn two_tone_and_stepped_beeps_end_the_greeting() {
 }
 
 #[test]
+fn a_beep_fading_into_line_noise_still_ends_the_greeting() {
+    // 70 ms of beep 6 dB over the line's hiss, then fading by 1 dB per 10 ms: it soon stops
+    // dominating the band as a new tone must, but it is the same beep for well over 100 ms.
+    for rate in [8000, 16000] {
+        let mut s = Synth::new(rate);
+        s.silence(500).syllables(4000, 180, 20, 12000.0).silence(400);
+        let beep_at = s.at_ms() as u64;
+        s.fading_tone(70, 250, 1000.0, 1000.0, 1.0).silence(1500).add_noise(670.0);
+        let (events, _) = run(&params("detect_message_end=true"), &s);
+        let m = message_end(&events).unwrap_or_else(|| panic!("{rate}: {events:?}"));
+        assert_eq!(m.kind, MessageEndKind::Beep, "{rate}: {m:?}");
+        assert!((beep_at..=beep_at + 150).contains(&m.at_ms), "{rate}: beep at {beep_at}, message end at {}", m.at_ms);
+    }
+}
+
+#[test]
+fn a_beep_with_a_hum_beside_it_is_still_one_beep() {
+    // A 990 Hz beep, and 40 ms into it a weaker 400 Hz hum joins it for the rest of the call:
+    // the run goes on as the same beep instead of ending when the second peak shows up.
+    let mut s = long_greeting(8000);
+    let beep_at = s.at_ms();
+    s.tone(300, 990.0, 3000.0).silence(1500);
+    s.mix_tone(beep_at + 40, 1700, 400.0, 2400.0);
+    let m = message_end(&run(&params("detect_message_end=true"), &s).0).expect("message end");
+    assert_eq!(m.kind, MessageEndKind::Beep, "{m:?}");
+    let beep = m.beep.unwrap();
+    assert!(beep.freq_hz.abs_diff(990) <= 5 && beep.freq2_hz.is_none(), "{beep:?}");
+    assert!(m.at_ms <= u64::from(beep_at) + 150, "beep at {beep_at}, message end at {}", m.at_ms);
+}
+
+#[test]
 fn a_held_voice_like_note_is_not_a_beep() {
     // 400 ms of a note wavering by 2% five times a second, as a sung or drawn-out vowel does,
     // after the greeting: not steady, so the greeting ends by silence instead.

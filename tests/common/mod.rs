@@ -105,6 +105,20 @@ impl Synth {
         self
     }
 
+    /// A tone that holds `amp` for `hold` ms, then fades by `db_per_10ms` for `fade` ms, as
+    /// some answering machines' beeps die away.
+    pub fn fading_tone(&mut self, hold: u32, fade: u32, freq: f32, amp: f32, db_per_10ms: f32) -> &mut Self {
+        let start = self.samples.len();
+        let held = self.n(hold);
+        for i in 0..held + self.n(fade) {
+            let t = (start + i) as f32 / self.rate as f32;
+            let faded_ms = i.saturating_sub(held) as f32 * 1000.0 / self.rate as f32;
+            let gain = 10f32.powf(-db_per_10ms * faded_ms / 10.0 / 20.0);
+            self.samples.push((amp * gain * (2.0 * std::f32::consts::PI * freq * t).sin()) as i16);
+        }
+        self
+    }
+
     /// Adds a tone onto what is already written, from `from_ms` for `ms` (extends with silence).
     pub fn mix_tone(&mut self, from_ms: u32, ms: u32, freq: f32, amp: f32) -> &mut Self {
         let start = self.n(from_ms);
