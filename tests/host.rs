@@ -636,6 +636,35 @@ fn every_rate_and_channel_layout() {
 }
 
 #[test]
+fn long_packets_at_48_khz_stereo_reach_the_detector_whole() {
+    // Some endpoints send 60 ms or more per packet: at 48 kHz stereo a 120 ms packet is 23,040
+    // bytes, all of which must reach the detector for the decision to come at the right time.
+    let _h = host();
+    for packet_ms in [60, 120] {
+        for (want, sig) in [("machine", machine(48000)), ("person", person(48000))] {
+            let s = Session::new(&uuid(&format!("ptime{packet_ms}")), Audio { samples: interleave(&sig, 2), rate: 48000, channels: 2 });
+            s.packet_ms.store(packet_ms, Ordering::SeqCst);
+            run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+            assert_eq!(s.var("amd_status").as_deref(), Some(want), "ptime {packet_ms}: {:?}", s.var("amd_result"));
+            check_decided(&s, want);
+            let mut reference = mod_rust_amd::Detector::new(&mod_rust_amd::Params::default(), 48000).unwrap();
+            let mut decided = None;
+            for frame in sig.chunks(48 * 20) {
+                reference.push(frame, &mut |_| {});
+                if let Some(d) = reference.decision() {
+                    decided = Some(d.at_ms);
+                    break;
+                }
+            }
+            let at: u64 = s.var("amd_result_ms").unwrap().parse().unwrap();
+            assert_eq!(Some(at), decided, "ptime {packet_ms}, {want}: the module heard every sample");
+        }
+    }
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+#[test]
 fn answer_req_defers_detection_to_answer() {
     let _h = host();
     let s = Session::new(&uuid("answer-req"), mono(silence(8000, 30_000), 8000));

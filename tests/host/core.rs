@@ -152,7 +152,10 @@ pub struct Session {
     read_cv_m: Mutex<()>,
     pub rate: AtomicU32,
     pub channels: AtomicU32,
-    /// Pause after each 20 ms frame read (0: as fast as possible).
+    /// Audio per frame read, in ms (20 unless a test asks for the longer packets some
+    /// endpoints send).
+    pub packet_ms: AtomicU32,
+    /// Pause after each frame read (0: as fast as possible).
     pub pace_us: AtomicU64,
     /// Frames are read by a separate media thread, not by sleep/playback.
     pub media_thread: AtomicBool,
@@ -187,6 +190,7 @@ impl Session {
             played: Mutex::new(Vec::new()),
             rate: AtomicU32::new(audio.rate),
             channels: AtomicU32::new(audio.channels),
+            packet_ms: AtomicU32::new(20),
             audio: Mutex::new((audio, 0)),
             read_ms: AtomicU64::new(0),
             read_cv: Condvar::new(),
@@ -248,11 +252,12 @@ impl Session {
         self.bug_closes.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Reads one 20 ms frame from the far end and runs the media bugs on it.
+    /// Reads one frame (`packet_ms` of audio) from the far end and runs the media bugs on it.
     pub fn read_frame(&self) {
         let rate = self.rate.load(Ordering::SeqCst);
         let channels = self.channels.load(Ordering::SeqCst).max(1);
-        let n = (rate / 50) as usize * channels as usize;
+        let packet_ms = self.packet_ms.load(Ordering::SeqCst);
+        let n = (rate * packet_ms / 1000) as usize * channels as usize;
         let data: Vec<i16> = {
             let mut a = lock(&self.audio);
             let (audio, pos) = &mut *a;
@@ -268,7 +273,7 @@ impl Session {
             let answered = self.channel.answered.load(Ordering::SeqCst);
             let mut prune = false;
             {
-                let bugs = self.bugs.write().unwrap();
+                let bugs = self.bugs.read().unwrap();
                 for b in bugs.iter() {
                     if !answered && b.flags & ffi::SMBF_ANSWER_REQ != 0 {
                         continue;
@@ -304,7 +309,7 @@ impl Session {
                 }
             }
         }
-        self.read_ms.fetch_add(20, Ordering::SeqCst);
+        self.read_ms.fetch_add(u64::from(packet_ms), Ordering::SeqCst);
         self.read_cv.notify_all();
         let pace = self.pace_us.load(Ordering::Relaxed);
         if pace > 0 {
