@@ -8,6 +8,7 @@
 use std::sync::OnceLock;
 
 use crate::frontend::HISTORY;
+use crate::wide::wide_vectors;
 
 /// Bins of the one-sided power spectrum (DC to Nyquist).
 pub const BINS: usize = HISTORY / 2 + 1;
@@ -64,6 +65,7 @@ fn tables() -> &'static Tables {
     })
 }
 
+wide_vectors! {
 /// Hann-windowed power spectrum of `input` into `power` (BINS values): |X[k]|² of the windowed
 /// signal's DFT, k = 0 (DC) to HISTORY / 2 (Nyquist).
 pub fn power_spectrum(input: &[f32; HISTORY], power: &mut [f32; BINS]) {
@@ -116,7 +118,10 @@ pub fn power_spectrum(input: &[f32; HISTORY], power: &mut [f32; BINS]) {
     }
 }
 
+}
+
 /// The butterflies spanning one and two points, whose twiddles are 1 and -i: adds only.
+#[inline(always)]
 fn first_two_stages(re: &mut [f32; N], im: &mut [f32; N]) {
     for q in (0..N).step_by(4) {
         let (s0r, s0i) = (re[q] + re[q + 1], im[q] + im[q + 1]);

@@ -5,6 +5,8 @@
 //! carries little that tells a person from a machine), then a high-pass removes DC offset,
 //! mains hum and rumble, which a plain level threshold would otherwise read as talking.
 
+use crate::wide::wide_vectors;
+
 /// Samples per block at the internal rate.
 pub const BLOCK: usize = 80;
 /// Length of one block in ms.
@@ -169,10 +171,7 @@ impl FrontEnd {
         x[0] = self.x2;
         x[1] = self.x1;
         x[2..n + 2].copy_from_slice(xs);
-        let mut feed = [0.0f32; BLOCK];
-        for (i, f) in feed[..n].iter_mut().enumerate() {
-            *f = HP_B0 * (x[i + 2] + x[i]) + HP_B1 * x[i + 1];
-        }
+        let feed = feed_forward(&x);
         let mut y = [0.0f32; BLOCK + 2];
         y[0] = self.y2;
         y[1] = self.y1;
@@ -199,32 +198,13 @@ impl FrontEnd {
             (y1, y2) = (out, y1);
         }
 
-        let out = &y[2..n + 2];
-        let (lag1_of, lag2_of) = (&y[1..n + 1], &y[..n]);
-        let whole = n - n % LANES;
-        let mut lanes = [[0.0f32; LANES]; 4];
-        let groups = out[..whole].chunks_exact(LANES).zip(lag1_of.chunks_exact(LANES)).zip(lag2_of.chunks_exact(LANES));
-        for ((v, v1), v2) in groups {
-            for l in 0..LANES {
-                lanes[0][l] += v[l].abs();
-                lanes[1][l] += v[l] * v[l];
-                lanes[2][l] += v[l] * v1[l];
-                lanes[3][l] += v[l] * v2[l];
-            }
-        }
-        let mut tail = [0.0f32; 4];
-        for j in whole..n {
-            tail[0] += out[j].abs();
-            tail[1] += out[j] * out[j];
-            tail[2] += out[j] * lag1_of[j];
-            tail[3] += out[j] * lag2_of[j];
-        }
-        let total = |k: usize| lanes[k].iter().sum::<f32>() + tail[k];
-        self.abs_sum += total(0);
-        self.energy += total(1);
-        self.lag1 += total(2);
-        self.lag2 += total(3);
+        let sums = block_sums(&y, n);
+        self.abs_sum += sums[0];
+        self.energy += sums[1];
+        self.lag1 += sums[2];
+        self.lag2 += sums[3];
 
+        let out = &y[2..n + 2];
         let pos = self.history_pos;
         let first = (HISTORY - pos).min(n);
         self.history[pos..pos + first].copy_from_slice(&out[..first]);
@@ -251,6 +231,48 @@ impl FrontEnd {
         out[..older.len()].copy_from_slice(older);
         out[older.len()..].copy_from_slice(newer);
     }
+}
+
+wide_vectors! {
+/// The high-pass's feed-forward part over a block's input, with the two samples before it first.
+fn feed_forward(x: &[f32; BLOCK + 2]) -> [f32; BLOCK] {
+    let mut feed = [0.0f32; BLOCK];
+    for (i, f) in feed.iter_mut().enumerate() {
+        *f = HP_B0 * (x[i + 2] + x[i]) + HP_B1 * x[i + 1];
+    }
+    feed
+}
+}
+
+wide_vectors! {
+/// Sums of |y|, y², y[n] y[n-1] and y[n] y[n-2] over the `n` outputs that follow the two
+/// earlier ones at the start of `y`.
+fn block_sums(y: &[f32; BLOCK + 2], n: usize) -> [f32; 4] {
+    let out = &y[2..n + 2];
+    let (lag1_of, lag2_of) = (&y[1..n + 1], &y[..n]);
+    let whole = n - n % LANES;
+    let mut lanes = [[0.0f32; LANES]; 4];
+    let groups = out[..whole].chunks_exact(LANES).zip(lag1_of.chunks_exact(LANES)).zip(lag2_of.chunks_exact(LANES));
+    for ((v, v1), v2) in groups {
+        for l in 0..LANES {
+            lanes[0][l] += v[l].abs();
+            lanes[1][l] += v[l] * v[l];
+            lanes[2][l] += v[l] * v1[l];
+            lanes[3][l] += v[l] * v2[l];
+        }
+    }
+    let mut sums = [0.0f32; 4];
+    for j in whole..n {
+        sums[0] += out[j].abs();
+        sums[1] += out[j] * out[j];
+        sums[2] += out[j] * lag1_of[j];
+        sums[3] += out[j] * lag2_of[j];
+    }
+    for (sum, lane) in sums.iter_mut().zip(&lanes) {
+        *sum += lane.iter().sum::<f32>();
+    }
+    sums
+}
 }
 
 #[cfg(test)]

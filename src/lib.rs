@@ -21,6 +21,7 @@ mod tone;
 pub mod trace;
 mod voicing;
 pub mod wav;
+mod wide;
 
 pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
 pub use detector::{Detector, UnsupportedRate};

@@ -13,6 +13,7 @@
 //! that forgets older blocks: 20 samples x 32 lags per 10 ms block.
 
 use crate::frontend::BLOCK;
+use crate::wide::wide_vectors;
 
 /// Internal samples averaged into one: 8 kHz down to 2 kHz.
 const DECIMATION: usize = 4;
@@ -54,20 +55,8 @@ impl Voicing {
         for (i, group) in block.chunks_exact(DECIMATION).enumerate() {
             self.recent[PER_BLOCK - 1 - i] = group.iter().sum::<f32>() * (1.0 / DECIMATION as f32);
         }
-        // LANES lags at a time, their sums held in registers across the block.
-        for (group, acf) in self.acf.chunks_exact_mut(LANES).enumerate() {
-            let mut sums = [0.0f32; LANES];
-            for k in 0..PER_BLOCK {
-                let x = self.recent[k];
-                let start = k + group * LANES;
-                let past: &[f32; LANES] = self.recent[start..start + LANES].try_into().expect("LANES long");
-                for (s, p) in sums.iter_mut().zip(past) {
-                    *s += x * p;
-                }
-            }
-            for (a, s) in acf.iter_mut().zip(sums) {
-                *a = *a * KEEP + s;
-            }
+        for (a, s) in self.acf.iter_mut().zip(block_sums(&self.recent)) {
+            *a = *a * KEEP + s;
         }
         let power = self.acf[0];
         if power <= 1.0 {
@@ -76,6 +65,27 @@ impl Voicing {
         let peak = self.acf[MIN_LAG..=MAX_LAG].iter().fold(0.0f32, |a, &b| a.max(b));
         (peak / power).min(1.0)
     }
+}
+
+wide_vectors! {
+/// This block's autocorrelation sums, x[n] x[n - lag] over its PER_BLOCK samples, at every lag.
+fn block_sums(recent: &[f32; PER_BLOCK + LAGS]) -> [f32; LAGS] {
+    let mut out = [0.0f32; LAGS];
+    // LANES lags at a time, their sums held in registers across the block.
+    for (group, acf) in out.chunks_exact_mut(LANES).enumerate() {
+        let mut sums = [0.0f32; LANES];
+        for k in 0..PER_BLOCK {
+            let x = recent[k];
+            let start = k + group * LANES;
+            let past: &[f32; LANES] = recent[start..start + LANES].try_into().expect("LANES long");
+            for (s, p) in sums.iter_mut().zip(past) {
+                *s += x * p;
+            }
+        }
+        acf.copy_from_slice(&sums);
+    }
+    out
+}
 }
 
 /// How periodic the line's background is, learnt from the blocks nobody is talking in.
