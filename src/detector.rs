@@ -14,6 +14,7 @@ use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
 use crate::trace::BlockTrace;
+use crate::v21::V21Watch;
 use crate::voicing::{BackgroundVoicing, Voicing};
 
 /// Sample rates the detector accepts.
@@ -123,6 +124,8 @@ struct State {
     /// The SIT code of a `sit` decision, when the segments tell it.
     sit_code: Option<&'static str>,
     message_end: MessageEndWatch,
+    /// A fax answering with its V.21 control channel and no CED tone.
+    v21: V21Watch,
     /// Every block's figures, only when a caller asked for them (plots).
     trace: Option<Vec<BlockTrace>>,
 }
@@ -166,6 +169,7 @@ impl Detector {
                 deciding_beep: None,
                 sit_code: None,
                 message_end: MessageEndWatch::off(),
+                v21: V21Watch::default(),
                 trace: None,
             },
         })
@@ -331,8 +335,10 @@ impl State {
             }
             return;
         }
+        let v21_heard = self.v21.update(front, &stats);
         let verdict = tone_update
             .and_then(|u| self.judge_tone(u))
+            .or_else(|| v21_heard.then_some((Status::Machine, Cause::Fax)))
             .or_else(|| self.judge_timing(now));
         if let Some((status, cause)) = verdict {
             let decision = Decision { status, cause, at_ms: now };

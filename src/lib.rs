@@ -18,6 +18,7 @@ pub mod tools;
 mod swing;
 mod talk;
 mod tone;
+mod v21;
 pub mod trace;
 mod voicing;
 pub mod wav;

@@ -145,4 +145,65 @@ impl Synth {
         }
         self
     }
+
+    /// V.21 channel 2 as an answering fax sends it: continuous-phase FSK at 300 baud (mark, 1,
+    /// at 1650 Hz; space, 0, at 1850 Hz), HDLC flags (0x7E) for `flags_ms`, then frame bits
+    /// (pseudo-random), `ms` in all.
+    pub fn v21(&mut self, ms: u32, flags_ms: u32, amp: f32) -> &mut Self {
+        let flag_bits = u64::from(flags_ms) * 300 / 1000;
+        let mut phase = 0.0f64;
+        let mut bit_index = u64::MAX;
+        let mut mark = true;
+        for i in 0..self.n(ms) {
+            let b = i as u64 * 300 / u64::from(self.rate);
+            if b != bit_index {
+                bit_index = b;
+                mark = if b < flag_bits { b % 8 != 0 && b % 8 != 7 } else { self.noise() >= 0.0 };
+            }
+            let freq = if mark { 1650.0 } else { 1850.0 };
+            phase += std::f64::consts::TAU * freq / f64::from(self.rate);
+            self.samples.push((f64::from(amp) * phase.sin()) as i16);
+        }
+        self
+    }
+
+    /// Scales what is written from `from_ms` for `ms` by a gain going from `start_db` to
+    /// `end_db` (a level change on the line, or an AGC at work).
+    pub fn gain(&mut self, from_ms: u32, ms: u32, start_db: f32, end_db: f32) -> &mut Self {
+        let start = self.n(from_ms).min(self.samples.len());
+        let end = (start + self.n(ms)).min(self.samples.len());
+        let len = (end - start).max(1) as f32;
+        for (k, v) in self.samples[start..end].iter_mut().enumerate() {
+            let db = start_db + (end_db - start_db) * k as f32 / len;
+            *v = (f32::from(*v) * 10f32.powf(db / 20.0)).clamp(-32768.0, 32767.0) as i16;
+        }
+        self
+    }
+
+    /// Passes everything written through G.711 mu-law and back, as a telephone line does.
+    pub fn ulaw_round_trip(&mut self) -> &mut Self {
+        for v in &mut self.samples {
+            *v = ulaw_decode(ulaw_encode(*v));
+        }
+        self
+    }
+}
+
+const ULAW_BIAS: i32 = 0x84;
+const ULAW_CLIP: i32 = 32635;
+
+pub fn ulaw_encode(x: i16) -> u8 {
+    let sign = if x < 0 { 0x80 } else { 0 };
+    let magnitude = i32::from(x).abs().min(ULAW_CLIP) + ULAW_BIAS;
+    // The segment is the position of the highest bit above bit 7.
+    let exponent = 31 - magnitude.leading_zeros() as i32 - 7;
+    let mantissa = (magnitude >> (exponent + 3)) & 0x0F;
+    !((sign | (exponent << 4) | mantissa) as u8)
+}
+
+pub fn ulaw_decode(u: u8) -> i16 {
+    let u = !u;
+    let exponent = i32::from((u >> 4) & 7);
+    let magnitude = (((i32::from(u & 0x0F) << 3) + ULAW_BIAS) << exponent) - ULAW_BIAS;
+    (if u & 0x80 != 0 { -magnitude } else { magnitude }) as i16
 }
