@@ -5,7 +5,7 @@
 //! carries little that tells a person from a machine), then a high-pass removes DC offset,
 //! mains hum and rumble, which a plain level threshold would otherwise read as talking.
 
-use crate::wide::wide_vectors;
+use crate::wide::{wide_vectors, LANES};
 
 /// Samples per block at the internal rate.
 pub const BLOCK: usize = 80;
@@ -52,8 +52,6 @@ const HP_B0: f32 = 0.894_858_6;
 const HP_B1: f32 = -1.789_717_2;
 const HP_A1: f32 = -1.778_631_8;
 const HP_A2: f32 = 0.800_802_7;
-/// Lanes of the statistics' running sums.
-const LANES: usize = 8;
 
 /// The feedback unrolled over four outputs. With f the feed-forward signal, output k of a group
 /// is sum over j <= k of IMPULSE[k - j] f[j], plus FROM_Y1[k] and FROM_Y2[k] times the last and

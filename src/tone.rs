@@ -7,6 +7,7 @@
 
 use crate::fft::{power_spectrum, BINS};
 use crate::frontend::{BLOCK_MS, HISTORY, INTERNAL_RATE};
+use crate::wide::LANES;
 
 const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
 /// Band searched for tones (Hz).
@@ -110,9 +111,7 @@ fn still_there(power: &[f32; BINS], total: f32, following: ToneObservation) -> O
     }
 }
 
-/// Lanes summed or compared side by side, so that the loops below run as vector operations.
-const LANES: usize = 8;
-
+/// The sum, kept in LANES running totals so that the loop runs as vector operations.
 fn sum(values: &[f32]) -> f32 {
     let mut lanes = [0.0f32; LANES];
     let chunks = values.chunks_exact(LANES);

@@ -19,6 +19,7 @@
 use std::sync::OnceLock;
 
 use crate::frontend::{BlockStats, FrontEnd, BLOCK, INTERNAL_RATE};
+use crate::wide::LANES;
 
 const MARK_HZ: f32 = 1650.0;
 const SPACE_HZ: f32 = 1850.0;
@@ -123,8 +124,6 @@ fn may_be_v21(stats: &BlockStats) -> bool {
     stats.level >= MIN_LEVEL && stats.rho2 <= RHO2_MAX && (RHO1_MIN..=RHO1_MAX).contains(&stats.rho1)
 }
 
-/// Products summed side by side (two SSE or one AVX register).
-const LANES: usize = 8;
 const _: () = assert!(HALF % LANES == 0);
 
 /// cos and sin at the two frequencies over one block.

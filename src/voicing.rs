@@ -13,7 +13,7 @@
 //! that forgets older blocks: 20 samples x 32 lags per 10 ms block.
 
 use crate::frontend::BLOCK;
-use crate::wide::wide_vectors;
+use crate::wide::{wide_vectors, LANES};
 
 /// Internal samples averaged into one: 8 kHz down to 2 kHz.
 const DECIMATION: usize = 4;
@@ -26,8 +26,6 @@ const MAX_LAG: usize = 31;
 /// a few pitch periods of the lowest voices, short enough to follow a syllable.
 const KEEP: f32 = 0.72;
 
-/// Lags summed side by side (two SSE or one AVX register).
-const LANES: usize = 8;
 /// Lags worked out: MAX_LAG rounded up to whole lanes (the extra ones cost nothing).
 const LAGS: usize = (MAX_LAG + 1).next_multiple_of(LANES);
 

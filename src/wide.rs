@@ -4,6 +4,10 @@
 //! as wide, and gives them three-operand instructions. Results are the same to the bit either
 //! way: no operation is fused or reordered, only done more lanes at a time.
 
+/// Values summed or compared side by side in the array loops: 8 f32 fill two SSE registers or
+/// one AVX register, so both builds keep every lane busy.
+pub(crate) const LANES: usize = 8;
+
 /// Defines `fn $name` to run `$body` in its AVX2 build where the processor has AVX2, and in its
 /// baseline build elsewhere.
 macro_rules! wide_vectors {
