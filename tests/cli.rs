@@ -118,6 +118,26 @@ fn tune_writes_an_amd_conf_xml_that_eval_accepts_with_its_figures() {
 }
 
 #[test]
+fn tune_checks_what_it_found_on_calls_held_out_of_the_search() {
+    let dir = scratch("tune-holdout");
+    let conf = dir.join("amd.conf.xml");
+    // Half of each kind: of the fixtures' 3 humans and 4 machines, 1 and 2 are held out (one
+    // fax, SIT or silence call is too few to hold out).
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--passes", "1", "--holdout", "50"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for needle in ["searched on 7 of them; 3 held out", "humans called machine (of 3 + 1 person)", "machines called human (of 4 + 2 machine)", "held out", "held-out calls: "] {
+        assert!(stdout.contains(needle), "no {needle:?} in\n{stdout}");
+    }
+    let xml = std::fs::read_to_string(&conf).expect("conf written");
+    assert!(xml.contains("held-out calls: "), "the verdict is kept in the file:\n{xml}");
+    assert!(xml.contains("amd eval with these settings, on all 10 calls"), "{xml}");
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--holdout", "80"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--holdout 80"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn tune_refuses_a_folder_without_labels() {
     let dir = scratch("tune-empty");
     let out = amd(&["tune", dir.to_str().unwrap(), "-o", dir.join("out.xml").to_str().unwrap()]);

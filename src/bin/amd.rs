@@ -68,6 +68,10 @@ enum Command {
         /// Passes over all parameters at most.
         #[arg(long, default_value_t = tune::DEFAULT_PASSES)]
         passes: usize,
+        /// Percent of each kind of call kept out of the search and used to check its result
+        /// (0 to 50; 0 searches on all of them).
+        #[arg(long, value_name = "PERCENT", default_value_t = tune::DEFAULT_HOLDOUT_PERCENT)]
+        holdout: u32,
         /// The starting point (and max_channels, kept as it is).
         #[command(flatten)]
         settings: Settings,
@@ -126,8 +130,8 @@ fn main() -> ExitCode {
             println!("{line}");
             true
         }),
-        Command::Tune { dir, output, passes, settings } => {
-            settings.config().and_then(|c| tune::run(&dir, &c, &output, passes)).map(|lines| {
+        Command::Tune { dir, output, passes, holdout, settings } => {
+            settings.config().and_then(|c| tune::run(&dir, &c, &output, passes, holdout)).map(|lines| {
                 lines.iter().for_each(|l| println!("{l}"));
                 println!("wrote {}", output.display());
                 true

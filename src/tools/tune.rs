@@ -7,6 +7,10 @@
 //! given): one parameter at a time over a coarse grid of sensible values, the others held, until
 //! a whole pass changes nothing. Coarse grids and a minimum gain in decision time keep it from
 //! chasing the exact pause lengths of a few recordings.
+//!
+//! Part of the calls (every fifth of each kind by default) is held out of the search and scored
+//! only at the end, start against found: settings that fit the searched calls but do worse on
+//! calls they never saw have learnt those recordings, not the operator's traffic.
 
 use std::path::Path;
 
@@ -23,6 +27,11 @@ use crate::wav::{read_file, Audio};
 const MIN_TIME_GAIN_MS: f64 = 10.0;
 /// Passes over all parameters at most (the search usually settles in two or three).
 pub const DEFAULT_PASSES: usize = 4;
+
+/// Share of the calls held out of the search by default (percent).
+pub const DEFAULT_HOLDOUT_PERCENT: u32 = 20;
+/// At most half the calls may be held out: the search needs calls to learn from.
+pub const MAX_HOLDOUT_PERCENT: u32 = 50;
 
 /// One labeled call, decoded once and analysed thousands of times.
 pub struct Clip {
@@ -122,6 +131,30 @@ pub fn score_all(clips: &[Clip], params: &Params) -> Result<Vec<Scored>, String>
     Ok(all.into_iter().map(|(_, s)| s).collect())
 }
 
+/// Splits the calls into those searched on and those held out: `percent` of each kind of call
+/// (`truth`), spread evenly over its calls in labels.csv order, so that both parts have every
+/// kind in proportion. A kind with too few calls for one to be held out stays whole in the search.
+pub fn split_holdout(clips: Vec<Clip>, percent: u32) -> Result<(Vec<Clip>, Vec<Clip>), String> {
+    if percent > MAX_HOLDOUT_PERCENT {
+        return Err(format!("--holdout {percent}: at most {MAX_HOLDOUT_PERCENT} percent of the calls may be held out"));
+    }
+    let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let (mut searched, mut held_out) = (Vec::new(), Vec::new());
+    for clip in clips {
+        let i = seen.entry(clip.label.truth.clone()).or_insert(0);
+        // The (i+1)-th call of its kind is held out when it brings the kind's held-out count
+        // to the next whole number: exactly floor(n * percent / 100) of n calls.
+        let held = (*i + 1) * u64::from(percent) / 100 > *i * u64::from(percent) / 100;
+        *i += 1;
+        if held {
+            held_out.push(clip);
+        } else {
+            searched.push(clip);
+        }
+    }
+    Ok((searched, held_out))
+}
+
 /// The three objectives over scored clips.
 pub fn score(clips: &[Clip], scored: &[Scored]) -> Score {
     let mut humans_called_machine = 0;
@@ -201,35 +234,85 @@ fn describe(s: &Score) -> String {
     )
 }
 
+/// The start and the found settings scored on the calls the search never saw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeldOut {
+    pub start: Score,
+    pub found: Score,
+}
+
+impl HeldOut {
+    pub fn check(held_out: &[Clip], tuned: &Tuned) -> Result<Option<HeldOut>, String> {
+        if held_out.is_empty() {
+            return Ok(None);
+        }
+        let start = score(held_out, &score_all(held_out, &tuned.start)?);
+        let found = score(held_out, &score_all(held_out, &tuned.params)?);
+        Ok(Some(HeldOut { start, found }))
+    }
+
+    /// One line on whether what the search found holds on calls it did not see.
+    pub fn verdict(&self) -> &'static str {
+        if self.found.beats(&self.start) {
+            "held-out calls: the found settings do better than the start there too"
+        } else if self.start.beats(&self.found) {
+            "held-out calls: WORSE with the found settings than with the start: they fit the searched calls, not calls in general; keep the start or tune on more calls"
+        } else {
+            "held-out calls: no better and no worse with the found settings"
+        }
+    }
+}
+
 /// The figures of a search, as lines of text (also the XML comment of the written file).
-pub fn summary(t: &Tuned, clips: &[Clip], dir: &Path) -> Vec<String> {
-    let count = |status: &str| clips.iter().filter(|c| c.label.expected_status == status).count();
+/// `searched` are the calls the search ran on, `held_out` the others.
+pub fn summary(t: &Tuned, searched: &[Clip], held_out: &[Clip], check: Option<&HeldOut>, dir: &Path) -> Vec<String> {
+    let count = |clips: &[Clip], status: &str| clips.iter().filter(|c| c.label.expected_status == status).count();
+    let of = |status: &str| match count(held_out, status) {
+        0 => format!("{} {status}", count(searched, status)),
+        held => format!("{} + {held} {status}", count(searched, status)),
+    };
+    let total = searched.len() + held_out.len();
+    let row = |name: String, start: String, found: String, held: Option<(String, String)>| {
+        let (hs, hf) = held.unwrap_or_default();
+        format!("{name:<46}{start:>8}{found:>8}{hs:>10}{hf:>8}").trim_end().to_string()
+    };
     let mut lines = vec![
-        format!("Written by amd tune from {} labeled calls in {}", clips.len(), dir.display()),
+        format!("Written by amd tune from {total} labeled calls in {}", dir.display()),
+        if held_out.is_empty() {
+            format!("searched on all {total} (none held out: too few calls of each kind, or --holdout 0)")
+        } else {
+            format!("searched on {} of them; {} held out to check the result on", searched.len(), held_out.len())
+        },
         format!(
-            "{} evaluations in {} passes; objectives in order: humans called machine, machines called human, mean decision time",
-            t.evaluations, t.passes
+            "{} evaluations in {} pass{}; objectives in order: humans called machine, machines called human, mean decision time",
+            t.evaluations,
+            t.passes,
+            if t.passes == 1 { "" } else { "es" }
         ),
-        format!("{:<40}{:>8}{:>8}", "", "start", "found"),
-        format!(
-            "{:<40}{:>8}{:>8}",
-            format!("humans called machine (of {} person)", count("person")),
-            t.start_score.humans_called_machine,
-            t.score.humans_called_machine
+        row(String::new(), "searched".into(), String::new(), check.map(|_| ("held out".into(), String::new()))),
+        row(String::new(), "start".into(), "found".into(), check.map(|_| ("start".into(), "found".into()))),
+        row(
+            format!("humans called machine (of {})", of("person")),
+            t.start_score.humans_called_machine.to_string(),
+            t.score.humans_called_machine.to_string(),
+            check.map(|h| (h.start.humans_called_machine.to_string(), h.found.humans_called_machine.to_string())),
         ),
-        format!(
-            "{:<40}{:>8}{:>8}",
-            format!("machines called human (of {} machine)", count("machine")),
-            t.start_score.machines_called_human,
-            t.score.machines_called_human
+        row(
+            format!("machines called human (of {})", of("machine")),
+            t.start_score.machines_called_human.to_string(),
+            t.score.machines_called_human.to_string(),
+            check.map(|h| (h.start.machines_called_human.to_string(), h.found.machines_called_human.to_string())),
         ),
-        format!(
-            "{:<40}{:>8}{:>8}",
-            "mean decision time (ms)",
+        row(
+            "mean decision time (ms)".into(),
             format!("{:.0}", t.start_score.mean_decision_ms),
-            format!("{:.0}", t.score.mean_decision_ms)
+            format!("{:.0}", t.score.mean_decision_ms),
+            check.map(|h| (format!("{:.0}", h.start.mean_decision_ms), format!("{:.0}", h.found.mean_decision_ms))),
         ),
     ];
+    if let Some(h) = check {
+        lines.push(h.verdict().to_string());
+    }
     let changes: Vec<String> = Params::names()
         .filter_map(|n| {
             let (from, to) = (t.start.get(n)?, t.params.get(n)?);
@@ -260,18 +343,23 @@ pub fn conf_xml(config: &ModuleConfig, notes: &[String]) -> String {
     out
 }
 
-/// Tunes on `dir` from `start` and writes the result to `out`; returns the summary lines.
-pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize) -> Result<Vec<String>, String> {
-    let clips = load_clips(dir)?;
+/// Tunes on `dir` from `start`, holding `holdout_percent` of the calls out of the search to
+/// check the result on, and writes the result to `out`; returns the summary lines.
+pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize, holdout_percent: u32) -> Result<Vec<String>, String> {
+    let all = load_clips(dir)?;
+    let (searched, held_out) = split_holdout(all, holdout_percent)?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{prefix} {bar:40} {pos}/{len} {msg}").expect("static template is valid"),
     );
-    let tuned = search(&clips, &start.params, max_passes, &bar)?;
-    let lines = summary(&tuned, &clips, dir);
+    let tuned = search(&searched, &start.params, max_passes, &bar)?;
+    let check = HeldOut::check(&held_out, &tuned)?;
+    let lines = summary(&tuned, &searched, &held_out, check.as_ref(), dir);
     let mut notes = lines.clone();
+    let mut clips = searched;
+    clips.extend(held_out);
     notes.push(String::new());
-    notes.push("amd eval with these settings:".into());
+    notes.push(format!("amd eval with these settings, on all {} calls:", clips.len()));
     // As eval does: the end of the greeting is looked for after the decision, for its figures.
     let eval_params = Params { detect_message_end: true, ..tuned.params.clone() };
     notes.extend(render(&report(&score_all(&clips, &eval_params)?)).lines().map(str::to_string));
@@ -295,6 +383,37 @@ mod tests {
         assert!(s(1, 3, 2000.0).beats(&s(1, 3, 2010.0)));
         assert!(!s(1, 3, 2000.0).beats(&s(1, 3, 2005.0)), "a few ms is not worth a change");
         assert!(!s(1, 3, 2000.0).beats(&s(1, 3, 2000.0)));
+    }
+
+    fn clip(file: &str, truth: &str) -> Clip {
+        let label = Label {
+            file: file.into(),
+            truth: truth.into(),
+            expected_status: if truth == "human" { "person" } else { "machine" }.into(),
+            greeting_ms: None,
+            initial_silence_ms: None,
+            beep_ms: None,
+            condition: String::new(),
+        };
+        Clip { label, audio: Audio { sample_rate: 8000, samples: Vec::new(), encoding: crate::wav::Encoding::Pcm16 } }
+    }
+
+    #[test]
+    fn the_held_out_share_of_each_kind_is_spread_over_its_calls() {
+        let clips: Vec<Clip> = (0..30).map(|i| clip(&format!("c{i:02}"), if i % 3 == 0 { "machine" } else { "human" })).collect();
+        let (searched, held) = split_holdout(clips, 20).unwrap();
+        let files = |c: &[Clip], truth: &str| c.iter().filter(|c| c.label.truth == truth).map(|c| c.label.file.clone()).collect::<Vec<_>>();
+        // 20 humans and 10 machines: every fifth of each kind.
+        assert_eq!(files(&held, "human"), ["c07", "c14", "c22", "c29"]);
+        assert_eq!(files(&held, "machine"), ["c12", "c27"]);
+        assert_eq!(searched.len(), 24);
+        let few: Vec<Clip> = (0..4).map(|i| clip(&format!("f{i}"), "fax")).collect();
+        let (searched, held) = split_holdout(few, 20).unwrap();
+        assert!(held.is_empty() && searched.len() == 4, "four calls of a kind are too few to hold one out at 20%");
+        let (searched, held) = split_holdout((0..9).map(|i| clip(&format!("h{i}"), "human")).collect(), 0).unwrap();
+        assert!(held.is_empty() && searched.len() == 9);
+        let err = split_holdout(vec![clip("a", "human")], 51).err().expect("more than half is refused");
+        assert!(err.contains("--holdout 51"), "{err}");
     }
 
     #[test]
