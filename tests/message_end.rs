@@ -240,3 +240,31 @@ fn a_fax_answer_tone_is_called_within_3500_ms_of_its_start() {
         assert!(u64::from(start) + 3500 >= decision.at_ms, "CED at {start} decided at {}", decision.at_ms);
     }
 }
+
+#[test]
+fn a_voiced_greeting_in_loud_line_noise_is_followed_to_its_real_end() {
+    // Vowels about 6 dB above white line noise, the softer ones level with it: past the
+    // decision, only their periodicity keeps them from passing for the quiet that ends the
+    // greeting, so the detector must go on judging voicing until the message end is found.
+    let mut s = Synth::new(8000);
+    s.silence(700).vowels(7000, 190, 70, 6000.0, 120.0);
+    let greeting_end = s.at_ms() as u64;
+    s.silence(3000);
+    let talk = {
+        let part = &s.samples[5600..5600 + 32000];
+        part.iter().map(|&x| f32::from(x).abs()).sum::<f32>() / part.len() as f32
+    };
+    s.add_noise(talk);
+    let (events, finished) = run(&params("detect_message_end=true,message_end_silence=1200"), &s);
+    let decided = events.iter().find_map(|e| if let Event::Decided(d) = e { Some(*d) } else { None }).expect("a decision");
+    assert_eq!(decided.status, Status::Machine, "{decided:?}");
+    assert!(decided.at_ms < greeting_end - 2000, "decided while the greeting goes on: {decided:?}");
+    let m = message_end(&events).expect("message end");
+    assert_eq!(m.kind, MessageEndKind::Silence, "{m:?}");
+    assert!(
+        (greeting_end + 1000..=greeting_end + 1400).contains(&m.at_ms),
+        "greeting ends at {greeting_end}, message end found at {}",
+        m.at_ms
+    );
+    assert!(finished);
+}
