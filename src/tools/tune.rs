@@ -242,6 +242,7 @@ pub struct HeldOut {
 }
 
 impl HeldOut {
+    /// Scores the start and the found settings on the held-out calls (None when there are none).
     pub fn check(held_out: &[Clip], tuned: &Tuned) -> Result<Option<HeldOut>, String> {
         if held_out.is_empty() {
             return Ok(None);
