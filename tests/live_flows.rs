@@ -355,7 +355,7 @@ fn forward_bridges_people_and_drops_machines() {
 /// No person reached: a busy number then a fax (dropped as a machine), or a number that never
 /// answers: the caller hears the message and the call ends; the log names the last cause. No
 /// list at all: refused with a log line. And a caller who hangs up while the forwarding number
-/// is being listened to cancels it (ORIGINATOR_CANCEL), ending its detection and freeing the slot.
+/// is being listened to ends it there and then, ending its detection and freeing the slot.
 #[test]
 fn forward_gives_up_cleanly() {
     let sdk = sdk_or_skip!("forward_gives_up_cleanly");
