@@ -146,7 +146,7 @@ impl Detector {
                 params: params.clone(),
                 blocks: 0,
                 floor: NoiseFloor::default(),
-                talk: TalkTracker::new(params.noise_min_length, params.noise_inter_silence, params.silent_max_session),
+                talk: TalkTracker::new(params.noise_min_length, params.noise_inter_silence, params.silent_max_session, params.silent_after_intro),
                 tones: ToneTracker::default(),
                 sit: SitProgress::default(),
                 held_tone: None,
@@ -269,7 +269,7 @@ impl State {
         let sound = self.is_sound(stats.level, db, voice_in_noise);
         self.sounding = sound;
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
-        if self.decision.is_none() && background {
+        if self.decision.is_none() && background && !self.talk.is_talking() {
             self.background_voicing.update(periodicity);
         }
         let foreground = self.is_foreground(stats.level, voice_in_noise);
@@ -500,7 +500,7 @@ impl State {
     }
 
     fn measure(&self, now: u64) -> Evidence {
-        let first = self.talk.first_word_start();
+        let first = self.talk.greeting_start();
         let last_sound = self.talk.last_sound_end();
         let last_activity = self.talk.last_activity_end();
         Evidence {
@@ -531,7 +531,7 @@ impl State {
         }
         let p = &self.params;
         let waiting_on_tone = self.held_tone.is_some() || self.sit.first.is_some();
-        match self.talk.first_word_start() {
+        match self.talk.greeting_start() {
             None => {
                 if now >= u64::from(p.silent_initial) && !waiting_on_tone {
                     let status = if p.silent_initial_machine { Status::Machine } else { Status::Person };

@@ -18,6 +18,8 @@ pub struct TalkTracker {
     min_word_ms: u64,
     word_gap_ms: u64,
     segment_gap_ms: u64,
+    /// Quiet that parts the greeting from sound before it (silent_after_intro).
+    lead_gap_ms: u64,
     /// A sound run is open (it may have short gaps in it).
     run_start: Option<u64>,
     run_counted: bool,
@@ -26,6 +28,10 @@ pub struct TalkTracker {
     /// End of the last block with sound in a counted word.
     last_sound_end: Option<u64>,
     first_word_start: Option<u64>,
+    /// Before the first word: start and end of the syllables heard so far with no long gap
+    /// between them, which the first word then carries on.
+    lead: Option<(u64, u64)>,
+    greeting_start: Option<u64>,
     /// End of the last block with any sound after the first word, short runs included.
     last_activity_end: Option<u64>,
     words: u32,
@@ -34,17 +40,20 @@ pub struct TalkTracker {
 }
 
 impl TalkTracker {
-    pub fn new(min_word_ms: u32, word_gap_ms: u32, segment_gap_ms: u32) -> TalkTracker {
+    pub fn new(min_word_ms: u32, word_gap_ms: u32, segment_gap_ms: u32, lead_gap_ms: u32) -> TalkTracker {
         TalkTracker {
             min_word_ms: u64::from(min_word_ms),
             word_gap_ms: u64::from(word_gap_ms).max(BLOCK_MS),
             segment_gap_ms: u64::from(segment_gap_ms).max(BLOCK_MS),
+            lead_gap_ms: u64::from(lead_gap_ms).max(BLOCK_MS),
             run_start: None,
             run_counted: false,
             quiet_ms: 0,
             talking: false,
             last_sound_end: None,
             first_word_start: None,
+            lead: None,
+            greeting_start: None,
             last_activity_end: None,
             words: 0,
             longest_word_ms: 0,
@@ -58,8 +67,13 @@ impl TalkTracker {
         if sound {
             self.quiet_ms = 0;
             let run_start = *self.run_start.get_or_insert(start_ms);
-            if self.first_word_start.is_some() && end_ms - run_start >= ACTIVITY_MIN_MS {
-                self.last_activity_end = Some(end_ms);
+            if end_ms - run_start >= ACTIVITY_MIN_MS {
+                if self.first_word_start.is_some() {
+                    self.last_activity_end = Some(end_ms);
+                } else {
+                    let lead_start = self.lead.map_or(run_start, |(start, _)| start);
+                    self.lead = Some((lead_start, end_ms));
+                }
             }
             if self.run_counted {
                 self.last_sound_end = Some(end_ms);
@@ -69,7 +83,10 @@ impl TalkTracker {
                 self.words += 1;
                 self.last_sound_end = Some(end_ms);
                 self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
-                self.first_word_start.get_or_insert(run_start);
+                if self.first_word_start.is_none() {
+                    self.first_word_start = Some(run_start);
+                    self.greeting_start = Some(self.lead.map_or(run_start, |(start, _)| start.min(run_start)));
+                }
                 if !self.talking {
                     self.talking = true;
                     edge = Some(TalkEdge::Start { at_ms: run_start });
@@ -77,6 +94,9 @@ impl TalkTracker {
             }
         } else {
             self.quiet_ms += BLOCK_MS;
+            if self.lead.is_some_and(|(_, end)| end_ms - end >= self.lead_gap_ms) {
+                self.lead = None;
+            }
             if self.run_start.is_some() && self.quiet_ms >= self.word_gap_ms {
                 self.run_start = None;
                 self.run_counted = false;
@@ -93,6 +113,11 @@ impl TalkTracker {
         edge
     }
 
+    /// Inside a talk segment (between its Start and Stop edges).
+    pub fn is_talking(&self) -> bool {
+        self.talking
+    }
+
     pub fn words(&self) -> u32 {
         self.words
     }
@@ -100,6 +125,11 @@ impl TalkTracker {
     /// The longest word heard so far (the one going on included), in ms.
     pub fn longest_word_ms(&self) -> u64 {
         self.longest_word_ms
+    }
+
+    /// Where the greeting began: its first word, or the syllables that led into it.
+    pub fn greeting_start(&self) -> Option<u64> {
+        self.greeting_start
     }
 
     pub fn first_word_start(&self) -> Option<u64> {
@@ -135,7 +165,7 @@ mod tests {
 
     #[test]
     fn clicks_are_not_words() {
-        let mut tr = TalkTracker::new(120, 30, 200);
+        let mut tr = TalkTracker::new(120, 30, 200, 750);
         let edges = run(&mut tr, &[(false, 100), (true, 50), (false, 500)]);
         assert!(edges.is_empty());
         assert_eq!(tr.words(), 0);
@@ -143,7 +173,7 @@ mod tests {
 
     #[test]
     fn words_and_segments() {
-        let mut tr = TalkTracker::new(120, 30, 200);
+        let mut tr = TalkTracker::new(120, 30, 200, 750);
         let edges = run(&mut tr, &[(false, 100), (true, 300), (false, 100), (true, 200), (false, 300)]);
         assert_eq!(edges, vec![TalkEdge::Start { at_ms: 100 }, TalkEdge::Stop { at_ms: 700 }]);
         assert_eq!(tr.words(), 2);
@@ -153,8 +183,27 @@ mod tests {
 
     #[test]
     fn short_gaps_stay_inside_a_word() {
-        let mut tr = TalkTracker::new(120, 30, 200);
+        let mut tr = TalkTracker::new(120, 30, 200, 750);
         run(&mut tr, &[(true, 200), (false, 20), (true, 200), (false, 40), (true, 200), (false, 300)]);
         assert_eq!(tr.words(), 2);
+    }
+
+    #[test]
+    fn syllables_leading_into_the_first_word_start_the_greeting() {
+        // Loud noise leaves only 60 ms syllables of a greeting's first words above it.
+        let mut tr = TalkTracker::new(120, 30, 200, 750);
+        run(&mut tr, &[(false, 100), (true, 60), (false, 300), (true, 60), (false, 500), (true, 200), (false, 300)]);
+        assert_eq!(tr.first_word_start(), Some(1020));
+        assert_eq!(tr.greeting_start(), Some(100));
+    }
+
+    #[test]
+    fn sound_long_before_the_first_word_is_not_the_greeting() {
+        let mut tr = TalkTracker::new(120, 30, 200, 750);
+        run(&mut tr, &[(false, 100), (true, 60), (false, 750), (true, 200), (false, 300)]);
+        assert_eq!(tr.greeting_start(), Some(910));
+        let mut clicks = TalkTracker::new(120, 30, 200, 750);
+        run(&mut clicks, &[(false, 100), (true, 30), (false, 100), (true, 200), (false, 300)]);
+        assert_eq!(clicks.greeting_start(), Some(230), "a click is not a syllable");
     }
 }
