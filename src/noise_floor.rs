@@ -20,6 +20,11 @@ const SMOOTHING: f32 = 0.3;
 /// The window is SUBWINDOWS sub-windows of SUBWINDOW_BLOCKS blocks each.
 const SUBWINDOWS: usize = 4;
 const SUBWINDOW_BLOCKS: u32 = 25;
+/// Blocks at the very start of a call that say nothing about its background: the far end's
+/// decoder starting up (an AMR decoder puts out near silence for its first frame) and the
+/// answer's transition. Taken as the floor, such a block holds it far under the line's noise for
+/// a whole window, and every rustle of that noise then passes for a word.
+const START_UP_BLOCKS: u32 = 2;
 
 #[derive(Debug, Clone)]
 pub struct NoiseFloor {
@@ -30,6 +35,8 @@ pub struct NoiseFloor {
     current_min: f32,
     current_blocks: u32,
     digital_silence_run: u32,
+    /// Blocks of the start-up still to pass over.
+    start_up: u32,
 }
 
 impl Default for NoiseFloor {
@@ -41,6 +48,7 @@ impl Default for NoiseFloor {
             current_min: f32::INFINITY,
             current_blocks: 0,
             digital_silence_run: 0,
+            start_up: START_UP_BLOCKS,
         }
     }
 }
@@ -70,6 +78,10 @@ impl NoiseFloor {
         } else {
             self.digital_silence_run = 0;
         }
+        if self.start_up > 0 {
+            self.start_up -= 1;
+            return;
+        }
         let db = level_db(level);
         let s = self.smoothed_db.get_or_insert(db);
         *s += (db - *s) * SMOOTHING;
@@ -93,6 +105,16 @@ mod tests {
     fn settles_on_steady_noise_quickly() {
         let mut nf = NoiseFloor::default();
         for _ in 0..10 {
+            nf.update(400.0);
+        }
+        assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
+    }
+
+    #[test]
+    fn a_quiet_start_up_block_is_not_the_background() {
+        let mut nf = NoiseFloor::default();
+        nf.update(30.0);
+        for _ in 0..50 {
             nf.update(400.0);
         }
         assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
