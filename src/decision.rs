@@ -101,7 +101,8 @@ pub struct Decision {
 pub struct Evidence {
     /// Words counted in the greeting.
     pub words: u32,
-    /// From the first word's start to the end of the last word, ms (0 before any word).
+    /// From the greeting's start (its first word, or the syllables leading into it) to the end of
+    /// the last word, ms (0 before any word).
     pub greeting_ms: u64,
     /// Quiet since the last sound (since the start when nothing was heard), ms.
     pub silence_ms: u64,

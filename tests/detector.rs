@@ -81,6 +81,24 @@ fn a_long_greeting_is_a_machine_at_noise_max_intro() {
 }
 
 #[test]
+fn a_greeting_counts_from_the_syllables_that_lead_into_its_first_word() {
+    // In loud noise only short syllables of a greeting's first words may come through: too short
+    // for words, but with no silence between them the greeting has begun.
+    let mut s = Synth::new(8000);
+    s.silence(500);
+    for _ in 0..6 {
+        s.noise_burst(60, 3000.0).silence(200);
+    }
+    s.syllables(1500, 180, 20, 3000.0).silence(1000);
+    let d = decide(&params("noise_max_intro=2700,noise_max_count=1000"), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::MaxIntro), "{d:?}");
+    assert!((500 + 2700..=500 + 2700 + 20).contains(&d.at_ms), "{d:?}");
+    // The same syllables parted from the words by silent_after_intro are not the greeting.
+    let d = decide(&params("noise_max_intro=2700,noise_max_count=1000,silent_after_intro=150"), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+}
+
+#[test]
 fn many_words_are_a_machine_at_noise_max_count() {
     let mut s = Synth::new(8000);
     s.silence(500).syllables(4000, 150, 50, 3000.0).silence(1000);
