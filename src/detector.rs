@@ -269,6 +269,8 @@ impl State {
         let sound = self.is_sound(stats.level, db, voice_in_noise);
         self.sounding = sound;
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
+        // Not inside talk: there the quiet blocks are mostly a voice's weak, voiced tails, and
+        // over a greeting in loud noise they would make the noise look like voices.
         if self.decision.is_none() && background && !self.talk.is_talking() {
             self.background_voicing.update(periodicity);
         }
