@@ -82,6 +82,12 @@ fn start_with(sdk: &Sdk, name: &str, far_hold_ms: u32, amd_overrides: Vec<(&'sta
     for (path, ms, hz) in PROMPTS {
         write_tone_wav(&fs.root.join("sounds").join(path), *ms, *hz);
     }
+    // mod_lua's generated bindings fill their process-wide type tables the first time a Lua
+    // state opens, with no lock, and the tests fire several luaruns at once. Seen: in CI one of
+    // the dialer's three scripts never placed its call; here, 2 of 134 fresh starts firing
+    // 4 or 8 luaruns at once hung, none of 80 after this. So one Lua state opens first, alone.
+    let reply = fs.api("lua ~stream:write('+OK lua ready')");
+    assert!(reply.starts_with("+OK lua ready"), "mod_lua: {reply}\n{}", fs.tail(40));
     fs
 }
 
