@@ -231,9 +231,18 @@ fn load() {
     assert_eq!(count.trim().parse::<usize>().unwrap_or_else(|e| panic!("amd_count {count:?}: {e}")), 1000);
     let log = fs.log_text();
     assert!(log.contains("mod_rust_amd loaded: 1000 AMD channels"), "no load line in the log\n{}", fs.tail(60));
+    // `show application` reads the core's database, which a module's interfaces reach by its
+    // MODULE_LOAD event and an SQL queue, both drained on other threads: right after startup
+    // the rows may not be there yet (seen once in a full test run).
+    let registered = |show: &str, app: &str| show.lines().any(|l| l.starts_with(&format!("{app},")));
+    let deadline = Instant::now() + Duration::from_secs(10);
     for app in ["voice_start", "voice_stop", "waitforresult"] {
-        let show = fs.api("show application");
-        assert!(show.lines().any(|l| l.starts_with(&format!("{app},"))), "{app} not registered:\n{show}");
+        let mut show = fs.api("show application");
+        while !registered(&show, app) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+            show = fs.api("show application");
+        }
+        assert!(registered(&show, app), "{app} not registered:\n{show}");
     }
     // A clean shutdown unloads the module.
     let st = fs.stop(Duration::from_secs(30)).expect("FreeSWITCH stops on fsctl shutdown");
