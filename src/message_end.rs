@@ -95,7 +95,7 @@ impl MessageEndWatch {
             }
             Phase::Listening => {
                 if let Some(ToneUpdate::Ongoing(run)) = view.tone {
-                    if run.duration_ms >= MIN_MESSAGE_BEEP_MS && in_beep_band(&run) && tone::is_steady(&run) && is_beep(&run) {
+                    if run.duration_ms >= MIN_MESSAGE_BEEP_MS && in_beep_band(&run) && tone::is_steady_through_noise(&run) && is_beep(&run) {
                         let end = MessageEnd { kind: MessageEndKind::Beep, at_ms: view.now, beep: Some(beep_of(&run)) };
                         self.phase = Phase::BeepSounding(end);
                         return Some(Event::MessageEnd(end));
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     fn run(start_ms: u64, duration_ms: u64, freq: f32) -> ToneRun {
-        ToneRun { start_ms, duration_ms, freq, freq2: None, level_db: -20.0, freq_lo: freq, freq_hi: freq }
+        ToneRun { start_ms, duration_ms, freq, freq2: None, level_db: -20.0, pitches: tone::PitchRange::new(freq) }
     }
 
     fn machine(at_ms: u64, cause: Cause) -> Decision {

@@ -156,10 +156,36 @@ fn peak_freq(power: &[f32; BINS], k: usize) -> f32 {
 /// drifts by 2% and more within 80 ms.
 const STEADY_PITCH_SHARE: f32 = 0.016;
 const STEADY_PITCH_MAX_HZ: f32 = 8.0;
+/// Behind other talkers or loud noise a beep's pitch, measured block by block, jumps a few Hz
+/// off and straight back. A run of at least this many blocks whose pitch jumps so (it turns back
+/// at every other block at least; a vowel's glide or vibrato moves smoothly) holds its pitch
+/// through the noise when the running median of three of its pitches, which single jumps do not
+/// reach, keeps to the tolerance...
+const FORGIVE_JUMPS_FROM_BLOCKS: u16 = 6;
+/// ... and a straight line through its pitches moves by at most this share of the tolerance (a
+/// vowel may glide, then level off with a little roughness).
+const STEADY_DRIFT_SHARE: f32 = 0.5;
+
+fn steady_pitch_tolerance(run: &ToneRun) -> f32 {
+    (run.freq * STEADY_PITCH_SHARE).min(STEADY_PITCH_MAX_HZ)
+}
 
 /// Whether a run held its pitch as a generated tone does, not as a voice does.
 pub fn is_steady(run: &ToneRun) -> bool {
-    run.pitch_spread_hz() <= (run.freq * STEADY_PITCH_SHARE).min(STEADY_PITCH_MAX_HZ)
+    run.pitches.spread_hz() <= steady_pitch_tolerance(run)
+}
+
+/// [`is_steady`], or held its pitch but for the jumps that noise behind a tone causes. Only for
+/// the end of a greeting already called machine: a fax's V.21 signal, whose measured pitch jumps
+/// just so, would pass for a beep before any decision.
+pub fn is_steady_through_noise(run: &ToneRun) -> bool {
+    let tolerance = steady_pitch_tolerance(run);
+    let p = &run.pitches;
+    is_steady(run)
+        || (p.blocks() >= FORGIVE_JUMPS_FROM_BLOCKS
+            && p.median_spread_hz() <= tolerance
+            && p.is_jumpy()
+            && p.drift_hz() <= tolerance * STEADY_DRIFT_SHARE)
 }
 
 fn same_pitch(a: f32, b: f32) -> bool {
@@ -176,18 +202,104 @@ pub struct ToneRun {
     pub freq: f32,
     pub freq2: Option<f32>,
     pub level_db: f32,
-    /// Lowest and highest pitch seen in the run's blocks: a beep holds its pitch to a few Hz,
-    /// a sung or spoken vowel wanders.
-    pub freq_lo: f32,
-    pub freq_hi: f32,
+    /// The pitches seen in the run's blocks: a beep holds its pitch to a few Hz, a sung or
+    /// spoken vowel wanders.
+    pub pitches: PitchRange,
+}
+
+/// How a run's per-block pitches spread: their extremes, the extremes of their running median
+/// of three, how often they turn back, and a least-squares line through them (its sums, with
+/// block numbers as x and the pitch less the first one as y).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PitchRange {
+    low: f32,
+    high: f32,
+    /// The two pitches before the newest.
+    previous: [f32; 2],
+    median_low: f32,
+    median_high: f32,
+    /// Blocks where the pitch turned back (rose after falling or fell after rising).
+    turns: u16,
+    blocks: u16,
+    first: f32,
+    sum_x: f32,
+    sum_y: f32,
+    sum_xx: f32,
+    sum_xy: f32,
+}
+
+impl PitchRange {
+    pub fn new(freq: f32) -> PitchRange {
+        PitchRange {
+            low: freq,
+            high: freq,
+            previous: [freq; 2],
+            median_low: f32::INFINITY,
+            median_high: f32::NEG_INFINITY,
+            turns: 0,
+            blocks: 1,
+            first: freq,
+            sum_x: 0.0,
+            sum_y: 0.0,
+            sum_xx: 0.0,
+            sum_xy: 0.0,
+        }
+    }
+
+    pub fn add(&mut self, freq: f32) {
+        self.low = self.low.min(freq);
+        self.high = self.high.max(freq);
+        if self.blocks >= 2 {
+            let [a, b] = self.previous;
+            if (b - a) * (freq - b) < 0.0 {
+                self.turns = self.turns.saturating_add(1);
+            }
+            let median = a.min(b).max(a.max(b).min(freq));
+            self.median_low = self.median_low.min(median);
+            self.median_high = self.median_high.max(median);
+        }
+        self.previous = [self.previous[1], freq];
+        let x = f32::from(self.blocks);
+        let y = freq - self.first;
+        self.sum_x += x;
+        self.sum_y += y;
+        self.sum_xx += x * x;
+        self.sum_xy += x * y;
+        self.blocks = self.blocks.saturating_add(1);
+    }
+
+    /// How far the line through the pitches moves over the run (Hz).
+    pub fn drift_hz(&self) -> f32 {
+        let n = f32::from(self.blocks);
+        let den = n * self.sum_xx - self.sum_x * self.sum_x;
+        if den <= 0.0 {
+            return 0.0;
+        }
+        let slope = (n * self.sum_xy - self.sum_x * self.sum_y) / den;
+        (slope * (n - 1.0)).abs()
+    }
+
+    /// Highest less lowest pitch (Hz).
+    pub fn spread_hz(&self) -> f32 {
+        self.high - self.low
+    }
+
+    /// Highest less lowest running median of three pitches (Hz; infinite before there are three).
+    pub fn median_spread_hz(&self) -> f32 {
+        self.median_high - self.median_low
+    }
+
+    pub fn blocks(&self) -> u16 {
+        self.blocks
+    }
+
+    /// Whether the pitch turned back at every other block at least.
+    pub fn is_jumpy(&self) -> bool {
+        2 * u32::from(self.turns) + 2 >= u32::from(self.blocks)
+    }
 }
 
 impl ToneRun {
-    /// How far the pitch wandered over the run, in Hz.
-    pub fn pitch_spread_hz(&self) -> f32 {
-        self.freq_hi - self.freq_lo
-    }
-
     /// Estimated end of the tone (so far) in ms of audio.
     pub fn end_ms(&self) -> u64 {
         self.start_ms + self.duration_ms
@@ -255,8 +367,7 @@ impl ToneTracker {
                 let o = obs.expect("checked above");
                 // Follow slow drift, but not a glide: the tolerance is against this running pitch.
                 run.freq += 0.3 * (o.freq - run.freq);
-                run.freq_lo = run.freq_lo.min(o.freq);
-                run.freq_hi = run.freq_hi.max(o.freq);
+                run.pitches.add(o.freq);
                 if let (Some(r2), Some(o2)) = (run.freq2.as_mut(), o.freq2) {
                     *r2 += 0.3 * (o2 - *r2);
                 }
@@ -313,8 +424,7 @@ impl ToneTracker {
             freq: o.freq,
             freq2: o.freq2,
             level_db,
-            freq_lo: o.freq,
-            freq_hi: o.freq,
+            pitches: PitchRange::new(o.freq),
         });
     }
 }
@@ -485,9 +595,49 @@ mod tests {
         assert!(tracker.active());
     }
 
+    fn run_of(pitches: &[f32]) -> ToneRun {
+        let mut range = PitchRange::new(pitches[0]);
+        pitches[1..].iter().for_each(|&f| range.add(f));
+        let freq = pitches.iter().sum::<f32>() / pitches.len() as f32;
+        ToneRun { start_ms: 0, duration_ms: 10 * pitches.len() as u64, freq, freq2: None, level_db: -20.0, pitches: range }
+    }
+
+    #[test]
+    fn a_beep_jumping_a_few_hz_in_noise_is_steady_once_it_has_lasted() {
+        // 850 Hz: 8 Hz of tolerance. An 850 Hz beep's pitches behind five talkers and GSM.
+        let jumpy = [845.8, 851.3, 854.1, 842.3, 853.3, 849.5, 848.5, 850.1];
+        assert!(!is_steady(&run_of(&jumpy)));
+        assert!(is_steady_through_noise(&run_of(&jumpy)));
+        assert!(!is_steady_through_noise(&run_of(&jumpy[..5])), "too short to forgive a jump");
+        let held_off = run_of(&[850.0, 849.0, 859.0, 860.0, 851.0, 850.0, 849.0, 850.0]);
+        assert!(held_off.pitches.median_spread_hz() > 8.0);
+        assert!(!is_steady_through_noise(&held_off), "a pitch held off for two blocks is not a jump");
+    }
+
+    #[test]
+    fn a_vowel_gliding_then_levelling_off_is_not_steady() {
+        // A voice's harmonic at 445 Hz (7.1 Hz of tolerance) rising 10 Hz over 90 ms.
+        let glide = [441.5, 444.6, 446.1, 448.1, 449.0, 449.3, 451.4, 449.7, 449.4, 451.5];
+        let run = run_of(&glide);
+        assert!(run.pitches.median_spread_hz() <= 7.1, "it levels off");
+        assert!(run.pitches.drift_hz() > 3.6, "drift {}", run.pitches.drift_hz());
+        assert!(!is_steady_through_noise(&run));
+        assert!(is_steady_through_noise(&run_of(&[445.0; 4])), "a held pitch is steady from the start");
+    }
+
+    #[test]
+    fn a_vibrato_is_not_steady() {
+        // 440 Hz wavering by 9 Hz five times a second, sampled every 10 ms for 120 ms.
+        let vibrato: Vec<f32> = (0..12).map(|i| 440.0 + 9.0 * (std::f32::consts::TAU * 5.0 * i as f32 / 100.0).sin()).collect();
+        let run = run_of(&vibrato);
+        assert!(run.pitches.drift_hz() <= 3.5, "no drift to speak of: {}", run.pitches.drift_hz());
+        assert!(!run.pitches.is_jumpy(), "it moves smoothly");
+        assert!(!is_steady_through_noise(&run));
+    }
+
     #[test]
     fn sit_codes_follow_the_segment_pattern() {
-        let seg = |freq: f32, duration_ms: u64| ToneRun { start_ms: 0, duration_ms, freq, freq2: None, level_db: -20.0, freq_lo: freq, freq_hi: freq };
+        let seg = |freq: f32, duration_ms: u64| ToneRun { start_ms: 0, duration_ms, freq, freq2: None, level_db: -20.0, pitches: PitchRange::new(freq) };
         assert_eq!(sit_code(&seg(913.8, 274), &seg(1370.6, 274), &seg(1776.7, 380)), Some("IC"));
         assert_eq!(sit_code(&seg(985.2, 380), &seg(1370.6, 274), &seg(1776.7, 380)), Some("VC"));
         assert_eq!(sit_code(&seg(913.8, 274), &seg(1428.5, 380), &seg(1776.7, 380)), Some("RO"));
