@@ -208,8 +208,9 @@ pub struct ToneRun {
 }
 
 /// How a run's per-block pitches spread: their extremes, the extremes of their running median
-/// of three, how often they turn back, and a least-squares line through them (its sums, with
-/// block numbers as x and the pitch less the first one as y).
+/// of three, how often they turn back, and a least-squares line through them (the sums over
+/// the pitch less the first one as y; x is the block number, 0, 1, 2 ..., so its own sums
+/// follow from the count).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PitchRange {
     low: f32,
@@ -222,9 +223,7 @@ pub struct PitchRange {
     turns: u16,
     blocks: u16,
     first: f32,
-    sum_x: f32,
     sum_y: f32,
-    sum_xx: f32,
     sum_xy: f32,
 }
 
@@ -239,9 +238,7 @@ impl PitchRange {
             turns: 0,
             blocks: 1,
             first: freq,
-            sum_x: 0.0,
             sum_y: 0.0,
-            sum_xx: 0.0,
             sum_xy: 0.0,
         }
     }
@@ -259,23 +256,22 @@ impl PitchRange {
             self.median_high = self.median_high.max(median);
         }
         self.previous = [self.previous[1], freq];
-        let x = f32::from(self.blocks);
         let y = freq - self.first;
-        self.sum_x += x;
         self.sum_y += y;
-        self.sum_xx += x * x;
-        self.sum_xy += x * y;
+        self.sum_xy += f32::from(self.blocks) * y;
         self.blocks = self.blocks.saturating_add(1);
     }
 
     /// How far the line through the pitches moves over the run (Hz).
     pub fn drift_hz(&self) -> f32 {
         let n = f32::from(self.blocks);
-        let den = n * self.sum_xx - self.sum_x * self.sum_x;
+        let sum_x = n * (n - 1.0) / 2.0;
+        let sum_xx = (n - 1.0) * n * (2.0 * n - 1.0) / 6.0;
+        let den = n * sum_xx - sum_x * sum_x;
         if den <= 0.0 {
             return 0.0;
         }
-        let slope = (n * self.sum_xy - self.sum_x * self.sum_y) / den;
+        let slope = (n * self.sum_xy - sum_x * self.sum_y) / den;
         (slope * (n - 1.0)).abs()
     }
 
