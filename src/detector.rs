@@ -8,6 +8,7 @@
 use crate::decision::{Cause, Decision, Event, Evidence, Status};
 use crate::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
 use crate::message_end::{BlockView, MessageEndWatch};
+use crate::median::median_of_three;
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
 use crate::swing::Swing;
@@ -361,8 +362,7 @@ impl State {
     fn is_foreground(&mut self, level: f32, voice_in_noise: bool) -> bool {
         self.recent_levels = [self.recent_levels[1], self.recent_levels[2], level];
         let [a, b, c] = self.recent_levels;
-        let median = a.max(b).min(a.min(b).max(c));
-        self.envelope_db += (level_db(median) - self.envelope_db) * ENVELOPE_SMOOTHING;
+        self.envelope_db += (level_db(median_of_three(a, b, c)) - self.envelope_db) * ENVELOPE_SMOOTHING;
         let swing = self.envelope_swing.update(self.envelope_db);
         // In loud line or car noise a voice cannot swing 14 dB (the noise fills its pauses),
         // but there its periodicity alone tells it from the background.

@@ -11,6 +11,7 @@ pub mod detector;
 pub mod eval;
 mod fft;
 mod frontend;
+mod median;
 mod message_end;
 mod noise_floor;
 pub mod params;

@@ -6,6 +6,7 @@
 //! "one or two steady peaks" for 80 ms.
 
 use crate::fft::{power_spectrum, BINS};
+use crate::median::median_of_three;
 use crate::frontend::{BLOCK_MS, HISTORY, INTERNAL_RATE};
 use crate::wide::LANES;
 
@@ -251,7 +252,7 @@ impl PitchRange {
             if (b - a) * (freq - b) < 0.0 {
                 self.turns = self.turns.saturating_add(1);
             }
-            let median = a.min(b).max(a.max(b).min(freq));
+            let median = median_of_three(a, b, freq);
             self.median_low = self.median_low.min(median);
             self.median_high = self.median_high.max(median);
         }
