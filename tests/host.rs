@@ -418,6 +418,29 @@ fn silence_is_a_silent_initial_person() {
     assert_eq!(allocated(), 0);
 }
 
+/// A prompt with no audio in it must not spin waitforresult: it waits in silence instead, and
+/// the call still gets its result.
+#[test]
+fn waitforresult_with_an_empty_file_waits_in_silence() {
+    let _h = host();
+    let s = Session::new(&uuid("empty-file"), mono(silence(8000, 20_000), 8000));
+    let acts: Vec<(&str, &str)> =
+        AMD_TEST.iter().map(|&(app, arg)| if app == "waitforresult" { (app, "empty.wav") } else { (app, arg) }).collect();
+    let plan = with_found("amd_test", &acts);
+    let s2 = s.clone();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        run_call(&s2, &plan, "amd_test");
+        let _ = done.send(());
+    });
+    // Without the fallback the session thread loops on the empty file for ever.
+    assert!(finished.recv_timeout(Duration::from_secs(20)).is_ok(), "waitforresult spun on the empty file");
+    check_decided(&s, "person");
+    assert_eq!(s.var("amd_result").as_deref(), Some("silent-initial"));
+    assert!(logs_for(&s.uuid).iter().any(|l| l.contains("empty.wav has no audio; waiting in silence")), "{:?}", logs_for(&s.uuid));
+    assert_eq!(allocated(), 0);
+}
+
 /// Settings under Asterisk app_amd's names in voice_start's data (the FlexML screening page's Amd
 /// verb): initial silence is a machine, amd_cause is INITIALSILENCE-<silence>-<initialSilence>;
 /// an unknown name is logged by name and the rest still applies.

@@ -72,9 +72,16 @@ the beep). Returns at once when detection is over already or none is running.\0"
         while !call.finished() && !call.ended() && channel.ready() {
             match &file {
                 Some(f) => {
+                    let frames_before = call.frames_taken();
                     let st = session.play_file(f);
                     if !matches!(st, Status::Success | Status::Break) && channel.ready() {
                         log_session(&session, Level::Warning, &format!("[{uuid}] waitforresult: cannot play {f} ({st:?}); waiting in silence"));
+                        file = None;
+                    } else if st == Status::Success && call.frames_taken() == frames_before {
+                        // The core returns at once from a file with no audio (a bare header),
+                        // before reading a frame: looping it would spin this thread while no
+                        // audio reaches the detector.
+                        log_session(&session, Level::Warning, &format!("[{uuid}] waitforresult: {f} has no audio; waiting in silence"));
                         file = None;
                     }
                 }

@@ -2,7 +2,8 @@
 //! channel variables (amd_status, amd_result, amd_result_ms, app_amd's amd_cause, ...),
 //! AMD::EVENT events and queued actions.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
@@ -14,7 +15,7 @@ use crate::detector::Detector;
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
 use crate::freeswitch::media_bug::{AudioFrame, BugHandler};
-use crate::freeswitch::Session;
+use crate::freeswitch::{panic_text, Session};
 use crate::params::Params;
 
 /// The CUSTOM event subclass mod_com_amd fires.
@@ -36,6 +37,8 @@ pub struct Call {
     /// We raised CF_BREAK for the waiter and it may not have been consumed yet.
     break_raised: AtomicBool,
     slot_held: AtomicBool,
+    /// Frames of the channel's audio handed to this call so far.
+    frames_taken: AtomicU64,
     _in_memory: stats::InMemory,
 }
 
@@ -75,6 +78,7 @@ impl Call {
             waiting: AtomicBool::new(false),
             break_raised: AtomicBool::new(false),
             slot_held: AtomicBool::new(true),
+            frames_taken: AtomicU64::new(0),
             _in_memory: stats::InMemory::new(),
         }
     }
@@ -87,6 +91,10 @@ impl Call {
     /// `detect_message_end` on a machine, the greeting's end found.
     pub fn finished(&self) -> bool {
         self.finished.load(Ordering::SeqCst)
+    }
+
+    pub fn frames_taken(&self) -> u64 {
+        self.frames_taken.load(Ordering::SeqCst)
     }
 
     pub fn params(&self) -> &Params {
@@ -325,34 +333,34 @@ impl Call {
             session.channel().raise_break();
         }
     }
-}
 
-impl BugHandler for Call {
-    fn on_frame(&self, session: Session, frame: &AudioFrame<'_>) -> bool {
+    /// One frame of the channel's audio; false once detection wants no more.
+    fn take_frame(&self, session: &Session, frame: &AudioFrame<'_>) -> bool {
         if self.finished() || self.stopped.load(Ordering::SeqCst) || self.ended() {
             return false;
         }
+        self.frames_taken.fetch_add(1, Ordering::SeqCst);
         let (mut events, snapshot) = {
             let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
             if inner.failed {
                 return false;
             }
-            match self.feed(&session, frame, &mut inner) {
+            match self.feed(session, frame, &mut inner) {
                 Ok(snapshot) => (std::mem::take(&mut inner.events), snapshot),
                 Err(e) => {
                     inner.failed = true;
                     drop(inner);
-                    log_session(&session, Level::Error, &format!("[{}] AMD stopped: {e}", self.uuid));
-                    self.give_up(&session, &e);
+                    log_session(session, Level::Error, &format!("[{}] AMD stopped: {e}", self.uuid));
+                    self.give_up(session, &e);
                     return false;
                 }
             }
         };
         for e in events.drain(..) {
-            self.on_event(&session, e, &snapshot);
+            self.on_event(session, e, &snapshot);
         }
         if snapshot.finished {
-            self.on_finished(&session);
+            self.on_finished(session);
         }
         // Hand the (now empty) buffer back to avoid an allocation per frame.
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -360,6 +368,23 @@ impl BugHandler for Call {
             inner.events = events;
         }
         !self.finished()
+    }
+}
+
+impl BugHandler for Call {
+    fn on_frame(&self, session: Session, frame: &AudioFrame<'_>) -> bool {
+        // Caught here rather than only at the FFI edge, so that a bug of ours still leaves
+        // the call with a result (unsure, error) and its dialplan going on.
+        match catch_unwind(AssertUnwindSafe(|| self.take_frame(&session, frame))) {
+            Ok(go_on) => go_on,
+            Err(p) => {
+                let why = format!("internal error: {}", panic_text(&*p));
+                self.inner.lock().unwrap_or_else(|p| p.into_inner()).failed = true;
+                log_session(&session, Level::Error, &format!("[{}] AMD stopped: {why}", self.uuid));
+                self.give_up(&session, &why);
+                false
+            }
+        }
     }
 
     fn on_close(&self, _session: Option<Session>) {

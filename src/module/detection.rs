@@ -74,13 +74,10 @@ pub fn start(session: &Session, data: &str, policy: DataPolicy) -> Result<(), St
     }
     let debug = params.debug;
     let call = Arc::new(Call::new(uuid.clone(), params));
-    if let Err(existing) = registry::insert(&call) {
-        // A finished call not yet out of the registry: replace it.
-        registry::remove(&existing);
-        if registry::insert(&call).is_err() {
-            call.finish();
-            return Err(StartError::AlreadyRunning);
-        }
+    if registry::insert(&call).is_err() {
+        // Another start on this channel got in since the check above.
+        call.finish();
+        return Err(StartError::AlreadyRunning);
     }
     if let Err(st) = media_bug::attach(session, "mod_rust_amd", call.clone()) {
         call.finish();

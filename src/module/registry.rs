@@ -14,10 +14,12 @@ pub fn get(uuid: &str) -> Option<Arc<Call>> {
     map().get(uuid).cloned()
 }
 
-/// Adds `call` unless its channel already has one; returns the one already there.
+/// Adds `call` unless its channel already has a call that has not ended; returns that one.
+/// An ended call still in the map (its bug closed, its entry not yet removed) is replaced.
+/// Checked and replaced under one lock, so two starts at once cannot both get in.
 pub fn insert(call: &Arc<Call>) -> Result<(), Arc<Call>> {
     let mut m = map();
-    if let Some(existing) = m.get(&call.uuid) {
+    if let Some(existing) = m.get(&call.uuid).filter(|c| !c.ended()) {
         return Err(existing.clone());
     }
     m.insert(call.uuid.clone(), call.clone());
