@@ -73,7 +73,8 @@ const TYPES: &[&str] = &[
     "switch_application_flag_enum_t",
 ];
 
-/// Constants the module uses (tests/layout.rs checks each one against the real headers).
+/// Constants the module and its test host use (tests/layout.rs checks each one against the real
+/// headers).
 const CONSTANTS: &[&str] = &[
     "SWITCH_API_VERSION",
     "SWITCH_RECOMMENDED_BUFFER_SIZE",

@@ -238,7 +238,7 @@ fn load_registers_the_mod_com_amd_interface() {
         assert!(w.apis.lock().unwrap().get(api).copied().flatten().is_some(), "{api}");
     }
     let info = call_api("amd_info", None, None);
-    assert_eq!(info, "AMD channels available => 300\nAMD channels allocated => 0\n");
+    assert_eq!(info, "AMD license available => 300\nAMD license allocated => 0\n");
     assert_eq!(call_api("amd_available", Some(""), None), "true");
     assert_eq!(call_api("amd_count", None, None), "300");
     // ${regex ${amd_info()}|available => 0} must be false while channels are free.
@@ -416,6 +416,58 @@ fn silence_is_a_silent_initial_person() {
     check_decided(&s, "person");
     assert_eq!(s.var("amd_result").as_deref(), Some("silent-initial"));
     assert_eq!(allocated(), 0);
+}
+
+/// uuid_voice_stop from another thread ends a waitforresult that is playing its prompt at
+/// once, not when the prompt ends.
+#[test]
+fn uuid_voice_stop_wakes_waitforresult() {
+    let _h = host();
+    let s = Session::new(&uuid("stop-wakes"), mono(silence(8000, 30_000), 8000));
+    s.pace_us.store(2000, Ordering::SeqCst);
+    let plan = dialplan(&[(
+        "x",
+        &[
+            ("voice_start", "total_analysis_time=60000,silent_initial=60000"),
+            ("waitforresult", "ivr/ivr-welcome_to_freeswitch.wav"),
+        ],
+    )]);
+    let s2 = s.clone();
+    let stopper = std::thread::spawn(move || {
+        while s2.read_ms.load(Ordering::SeqCst) < 200 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(call_api("uuid_voice_stop", Some(&s2.uuid), None), "+OK\n");
+        s2.read_ms.load(Ordering::SeqCst)
+    });
+    run_call(&s, &plan, "x");
+    let stopped_at = stopper.join().unwrap();
+    let read = s.read_ms.load(Ordering::SeqCst);
+    // The prompt lasts 2000 ms; stopped at about 200 ms, the wait ends a frame or two later.
+    assert!(read < stopped_at + 300, "waitforresult went on for {} ms after voice_stop", read - stopped_at);
+    assert!(s.var("amd_status").is_none(), "stopped before a decision: no result");
+    assert_eq!(allocated(), 0);
+}
+
+/// Audio the module cannot take (read at 4 kHz) still ends in a result: unsure, error, its
+/// event, and amd_execute_on_unsure, and the slot comes back.
+#[test]
+fn audio_it_cannot_take_gives_unsure_error_and_runs_the_unsure_action() {
+    let _h = host();
+    let s = Session::new(&uuid("rate-4k"), mono(silence(4000, 10_000), 4000));
+    run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+    assert_eq!(s.var("amd_status").as_deref(), Some("unsure"));
+    assert_eq!(s.var("amd_result").as_deref(), Some("error"));
+    let evs = events_for(&s.uuid);
+    let results: Vec<_> = evs.iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    assert_eq!(results.len(), 1, "one result event");
+    assert!(results[0].header("AMD-Error").is_some_and(|e| e.contains("4000")), "{:?}", results[0].header("AMD-Error"));
+    let ex = s.executed.lock().unwrap();
+    let transfers: Vec<_> = ex.iter().filter(|e| e.app == "transfer").collect();
+    assert_eq!(transfers.len(), 1, "{ex:?}");
+    assert_eq!(transfers[0].arg.as_deref(), Some("amd_unsure XML default"));
+    assert_eq!(allocated(), 0);
+    assert_eq!(s.bug_count(), 0);
 }
 
 /// A prompt with no audio in it must not spin waitforresult: it waits in silence instead, and
@@ -823,7 +875,7 @@ fn two_hundred_channels_with_random_hangups() {
     far_end.join().unwrap();
     assert!(peak > 0, "detections overlapped");
     assert_eq!(allocated(), 0, "every slot back");
-    assert_eq!(call_api("amd_info", None, None), "AMD channels available => 300\nAMD channels allocated => 0\n");
+    assert_eq!(call_api("amd_info", None, None), "AMD license available => 300\nAMD license allocated => 0\n");
     for s in &sessions {
         assert_eq!(s.bug_count(), 0);
         assert_eq!(s.bug_adds.load(Ordering::SeqCst), 1, "{}", s.uuid);

@@ -1,8 +1,9 @@
 //! With a FreeSWITCH SDK installed (`pkg-config freeswitch`), checks the project's own ABI
 //! declarations (include/fs_abi.h, used to build without an SDK) against the real headers:
 //! the size, alignment and field offsets of every structure the module reads or fills, and the
-//! value of every constant it uses. (The function signatures are checked by the module itself
-//! compiling against the real headers' bindings in the same build.)
+//! value of every constant it uses. The function prototypes in fs_abi.h are not compared here:
+//! with an SDK the module is built against the real headers' prototypes, so a prototype of
+//! ours that differed would only show in a build without one.
 
 #[cfg(freeswitch_sdk)]
 mod check {

@@ -15,8 +15,9 @@ pub trait Module: 'static {
     const NAME: &'static CStr;
     /// Reads configuration and registers applications and API commands.
     fn load(reg: &mut Registrar) -> Result<(), String>;
-    /// Releases everything load and the calls since took; FreeSWITCH may unload the library next.
-    fn shutdown();
+    /// Releases everything load and the calls since took. False when something may still call
+    /// into the library (a media bug it could not detach): FreeSWITCH then keeps it mapped.
+    fn shutdown() -> bool;
 }
 
 /// A dialplan application.
@@ -120,10 +121,15 @@ extern "C" fn load_trampoline<M: Module>(
 }
 
 extern "C" fn shutdown_trampoline<M: Module>() -> ffi::switch_status_t {
-    if let Err(p) = catch_unwind(M::shutdown) {
-        log(Level::Error, &format!("panic during shutdown: {}", panic_text(&*p)));
+    match catch_unwind(M::shutdown) {
+        Ok(true) => ffi::SWITCH_STATUS_SUCCESS,
+        Ok(false) => ffi::SWITCH_STATUS_NOUNLOAD,
+        Err(p) => {
+            // Half shut down: unmapping the code could pull it from under a callback.
+            log(Level::Error, &format!("panic during shutdown: {}; the library stays loaded", panic_text(&*p)));
+            ffi::SWITCH_STATUS_NOUNLOAD
+        }
     }
-    ffi::SWITCH_STATUS_SUCCESS
 }
 
 extern "C" fn app_trampoline<A: App>(session: *mut ffi::switch_core_session_t, data: *const c_char) {

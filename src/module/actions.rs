@@ -21,17 +21,27 @@ pub fn variable_for(status: Status) -> &'static str {
     }
 }
 
-/// `"transfer machine_found XML default"` → app `transfer`, arg `machine_found XML default`.
-/// `"app::arg"` with no space is passed whole: the core splits it.
+/// Splits a value as the core does for its own execute_on variables: at the first space or
+/// single `:` (`"transfer machine_found XML default"`, `"log:INFO hi"`), unless a `::` comes
+/// first (`"transfer::machine_found XML default"`): then it is passed whole, and the core
+/// splits it at the `::` when it runs it.
 pub fn parse(value: &str) -> Option<Action> {
     let v = value.trim();
     if v.is_empty() {
         return None;
     }
-    Some(match v.split_once(char::is_whitespace) {
-        Some((app, arg)) => Action { app: app.to_string(), arg: Some(arg.trim().to_string()).filter(|a| !a.is_empty()) },
-        None => Action { app: v.to_string(), arg: None },
-    })
+    let bytes = v.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let double_colon = b == b':' && bytes.get(i + 1) == Some(&b':');
+        if double_colon {
+            break;
+        }
+        if b.is_ascii_whitespace() || b == b':' {
+            let arg = v[i + 1..].trim();
+            return Some(Action { app: v[..i].to_string(), arg: Some(arg.to_string()).filter(|a| !a.is_empty()) });
+        }
+    }
+    Some(Action { app: v.to_string(), arg: None })
 }
 
 /// Every action for `status`, in order, reading the channel's variables through `var`.
@@ -81,6 +91,16 @@ mod tests {
     fn parse_forms() {
         assert_eq!(parse("   "), None);
         assert_eq!(parse("hangup"), Some(Action { app: "hangup".into(), arg: None }));
-        assert_eq!(parse("log::INFO hi").unwrap().app, "log::INFO");
+        assert_eq!(parse("log::INFO hi"), Some(Action { app: "log::INFO hi".into(), arg: None }));
+        assert_eq!(
+            parse("transfer::machine_found XML default"),
+            Some(Action { app: "transfer::machine_found XML default".into(), arg: None })
+        );
+        assert_eq!(parse("log:INFO hi"), Some(Action { app: "log".into(), arg: Some("INFO hi".into()) }));
+        assert_eq!(parse(" hangup:  "), Some(Action { app: "hangup".into(), arg: None }));
+        assert_eq!(
+            parse("transfer\tmachine_found XML default"),
+            Some(Action { app: "transfer".into(), arg: Some("machine_found XML default".into()) })
+        );
     }
 }

@@ -8,9 +8,10 @@ use crate::freeswitch::entry::{cstr, Api};
 use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::{Session, Status, Stream};
 
-/// `AMD channels available => N` / `AMD channels allocated => M`.
+/// mod_com_amd's lines, word for word (`AMD license available => N` / `AMD license allocated =>
+/// M`), so scripts and monitoring that parse them keep working; here a "license" is a channel slot.
 pub fn info_text(available: usize, allocated: usize) -> String {
-    format!("AMD channels available => {available}\nAMD channels allocated => {allocated}\n")
+    format!("AMD license available => {available}\nAMD license allocated => {allocated}\n")
 }
 
 pub struct AmdInfo;

@@ -10,7 +10,7 @@ use super::resample::{target_rate, Resampler};
 use super::{actions, registry, slots, stats, SHUTTING_DOWN};
 use crate::answered_by::answered_by;
 use crate::app_amd::amd_cause;
-use crate::decision::{Decision, Event, Evidence, MessageEnd};
+use crate::decision::{Decision, Event, Evidence, MessageEnd, Status};
 use crate::detector::Detector;
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
@@ -318,6 +318,8 @@ impl Call {
             channel.set_var("amd_answered_by", "unknown");
             let headers = [("Action", "Result"), ("AMD-Status", "unsure"), ("AMD-Result", "error"), ("AMD-Answered-By", "unknown"), ("AMD-Error", why)];
             fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
+            // As for any unsure result, so a dialplan driven by amd_execute_on_* goes on.
+            self.run_actions(session, "unsure", actions::for_decision(Status::Unsure, |name| channel.var(name)));
         }
         self.on_finished(session);
     }
@@ -387,8 +389,13 @@ impl BugHandler for Call {
         }
     }
 
-    fn on_close(&self, _session: Option<Session>) {
+    fn on_close(&self, session: Option<Session>) {
         self.ended.store(true, Ordering::SeqCst);
+        // Stopped from elsewhere (uuid_voice_stop): a waitforresult playing its prompt returns now.
+        if let Some(session) = session.filter(|_| self.waiting.load(Ordering::SeqCst)) {
+            self.break_raised.store(true, Ordering::SeqCst);
+            session.channel().raise_break();
+        }
         self.release_slot();
         if let Some(me) = registry::get(&self.uuid) {
             if std::ptr::eq(Arc::as_ptr(&me), self) {

@@ -88,9 +88,6 @@ impl Module for AmdModule {
         SLOTS.set_max(cfg.max_channels);
         let max = cfg.max_channels;
         *CONFIG.write().unwrap_or_else(|p| p.into_inner()) = Some(cfg);
-        if !event::reserve_subclass(MODULE_NAME, call::EVENT_SUBCLASS).is_ok() {
-            log(Level::Warning, &format!("cannot reserve the event subclass {} (another module has it?)", call::EVENT_SUBCLASS));
-        }
         reg.add_app::<apps::VoiceStart>()?;
         reg.add_app::<apps::VoiceStop>()?;
         reg.add_app::<apps::WaitForResult>()?;
@@ -100,13 +97,18 @@ impl Module for AmdModule {
         reg.add_api::<api::UuidVoiceStart>()?;
         reg.add_api::<api::UuidVoiceStop>()?;
         reg.add_api::<api::AmdStats>()?;
+        // Last, so that a failed load leaves no subclass reserved for the next attempt to trip on.
+        if !event::reserve_subclass(MODULE_NAME, call::EVENT_SUBCLASS).is_ok() {
+            log(Level::Warning, &format!("cannot reserve the event subclass {} (another module has it?)", call::EVENT_SUBCLASS));
+        }
         STATS.reset();
         log(Level::Notice, &format!("{MODULE_NAME} loaded: {max} AMD channels (max_channels)"));
         Ok(())
     }
 
-    fn shutdown() {
+    fn shutdown() -> bool {
         let calls = registry::all();
+        let mut all_detached = true;
         let n = calls.len();
         if PINNED.load(Ordering::SeqCst) {
             // `reload` is shutdown then load: running calls finish with the settings they started
@@ -119,8 +121,12 @@ impl Module for AmdModule {
             SHUTTING_DOWN.store(true, Ordering::SeqCst);
             for c in calls {
                 // Detach in the session's name so no callback into this library outlives it.
-                if let Some(located) = LocatedSession::find(&c.uuid) {
-                    media_bug::detach::<call::Call>(&located.session());
+                match LocatedSession::find(&c.uuid) {
+                    Some(located) => {
+                        media_bug::detach::<call::Call>(&located.session());
+                    }
+                    // Being torn down: its bug closes later, from the core, into this library.
+                    None => all_detached = false,
                 }
                 c.finish();
             }
@@ -130,5 +136,9 @@ impl Module for AmdModule {
             );
         }
         event::free_subclass(MODULE_NAME, call::EVENT_SUBCLASS);
+        if !all_detached {
+            log(Level::Warning, &format!("{MODULE_NAME}: a detection could not be detached; the library stays loaded"));
+        }
+        all_detached
     }
 }

@@ -122,7 +122,7 @@ fn soak_two_thousand_channels() {
             let mut last_decisions = 0;
             while !stop.load(Ordering::SeqCst) {
                 let info = call_api("amd_info", None, None);
-                assert!(info.starts_with("AMD channels available => "), "{info}");
+                assert!(info.starts_with("AMD license available => "), "{info}");
                 let avail = call_api("amd_available", None, None);
                 assert!(avail == "true" || avail == "false", "{avail}");
                 assert_eq!(call_api("amd_count", None, None), CHANNELS.to_string());

@@ -468,7 +468,7 @@ impl Fs {
                 .unwrap_or_else(|| panic!("amd_info has no `{key} => N` line: {text:?}"))
                 .unwrap_or_else(|e| panic!("amd_info {key}: {e}: {text:?}"))
         };
-        (num("available"), num("allocated"))
+        (num("AMD license available"), num("AMD license allocated"))
     }
 
     pub fn channel_count(&self) -> usize {
