@@ -35,9 +35,9 @@ pub enum Cause {
     TooLong,
     /// More than `noise_max_count` words in the greeting.
     MaxCount,
-    /// A word longer than `noise_max_word_length` (off unless set; app_amd's maximum_word_length).
+    /// A word as long as `noise_max_word_length` or longer (off unless set; app_amd's maximum_word_length).
     MaxWordLength,
-    /// The greeting went on for longer than `noise_max_intro`.
+    /// The greeting lasted `noise_max_intro` or longer.
     MaxIntro,
     /// Nothing heard for `silent_initial` after answer (`person`, or `machine` with
     /// `silent_initial_machine`).

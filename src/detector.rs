@@ -106,8 +106,9 @@ struct State {
     tone_after_quiet: bool,
     /// The last three block levels, for a click-proof envelope.
     recent_levels: [f32; 3],
-    /// Smoothed level (dB) of the talk, and the loudest it has been in this greeting.
+    /// Smoothed level (dB) of the talk.
     envelope_db: f32,
+    /// The talker's typical level (dB) while talking, learnt from the first words.
     talker_db: Option<f32>,
     foreground_hang: u32,
     talker_blocks: u32,

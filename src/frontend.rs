@@ -37,6 +37,10 @@ pub struct FrontEnd {
     x2: f32,
     y1: f32,
     y2: f32,
+    /// Internal-rate samples of the block being gathered: the filter and the statistics run on
+    /// whole blocks only, so their rounding, and every decision, is the same however the
+    /// input was cut into frames.
+    pending: [f32; BLOCK],
     block_fill: usize,
     abs_sum: f32,
     energy: f32,
@@ -86,6 +90,7 @@ impl FrontEnd {
             x2: 0.0,
             y1: 0.0,
             y2: 0.0,
+            pending: [0.0; BLOCK],
             block_fill: 0,
             abs_sum: 0.0,
             energy: 0.0,
@@ -114,8 +119,10 @@ impl FrontEnd {
             if made == 0 {
                 return;
             }
-            self.filter(&chunk[..made]);
+            self.pending[self.block_fill..self.block_fill + made].copy_from_slice(&chunk[..made]);
+            self.block_fill += made;
             if self.block_fill == BLOCK {
+                self.filter_pending();
                 let (rho1, rho2) = if self.energy > 1.0 {
                     (self.lag1 / self.energy, self.lag2 / self.energy)
                 } else {
@@ -157,18 +164,16 @@ impl FrontEnd {
         (made, used)
     }
 
-    /// High-passes up to one block of internal-rate samples into the block statistics and the
-    /// history ring. In three passes, so that only the filter's feedback is done sample by
+    /// High-passes the gathered block into the block statistics and the history ring. In three passes, so that only the filter's feedback is done sample by
     /// sample: the feed-forward part and the statistics are plain loops over arrays, which the
     /// compiler turns into vector operations.
-    fn filter(&mut self, xs: &[f32]) {
-        let n = xs.len();
-        debug_assert!(n <= BLOCK);
+    fn filter_pending(&mut self) {
+        let n = BLOCK;
         // Input and output each with the two samples before them, so every tap is an index.
         let mut x = [0.0f32; BLOCK + 2];
         x[0] = self.x2;
         x[1] = self.x1;
-        x[2..n + 2].copy_from_slice(xs);
+        x[2..n + 2].copy_from_slice(&self.pending);
         let feed = feed_forward(&x);
         let mut y = [0.0f32; BLOCK + 2];
         y[0] = self.y2;
@@ -212,7 +217,6 @@ impl FrontEnd {
         let flush = |v: f32| if v.abs() < 1e-20 { 0.0 } else { v };
         (self.x1, self.x2) = (x[n + 1], x[n]);
         (self.y1, self.y2) = (flush(y[n + 1]), flush(y[n]));
-        self.block_fill += n;
     }
 
     /// Copies the last BLOCK filtered samples (the block just completed), oldest first.
@@ -291,6 +295,34 @@ mod tests {
             .collect()
     }
 
+    /// Bit for bit, not just close: a block right on silent_threshold must not flip with the
+    /// caller's frame size.
+    #[test]
+    fn block_statistics_do_not_depend_on_how_the_input_is_cut() {
+        let mut seed = 12345u32;
+        let noise: Vec<i16> = (0..16000 * 2)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                ((seed >> 16) as i16) / 8
+            })
+            .collect();
+        for rate in [8000, 16000] {
+            let whole = blocks_for(rate, &noise);
+            for size in [1, 7, 33, 160, 961] {
+                let mut fe = FrontEnd::new(rate);
+                let mut cut = Vec::new();
+                for chunk in noise.chunks(size) {
+                    fe.push(chunk, &mut |_, b| cut.push(b));
+                }
+                assert_eq!(cut.len(), whole.len());
+                for (a, b) in cut.iter().zip(&whole) {
+                    let bits = |s: &BlockStats| (s.level.to_bits(), s.rho1.to_bits(), s.rho2.to_bits());
+                    assert_eq!(bits(a), bits(b), "rate {rate}, frames of {size} samples");
+                }
+            }
+        }
+    }
+
     #[test]
     fn one_block_per_10_ms_at_every_rate() {
         for rate in [8000, 16000, 32000, 48000] {
@@ -334,7 +366,7 @@ mod tests {
                 y
             })
             .collect();
-        // Chunks of 1 to 13 samples, so groups of four straddle every boundary.
+        // Chunks of 1 to 13 samples, so they straddle every block boundary.
         let mut fe = FrontEnd::new(8000);
         let mut fed = 0;
         let mut size = 1;
@@ -343,10 +375,12 @@ mod tests {
             fe.push(&input[fed..end], &mut |_, _| {});
             fed = end;
             size = size % 13 + 1;
+            // The history holds the filtered samples up to the last whole block.
+            let done = fed / BLOCK * BLOCK;
             let mut history = [0.0f32; HISTORY];
             fe.recent(&mut history);
-            let n = HISTORY.min(fed);
-            for (got, want) in history[HISTORY - n..].iter().zip(&want[fed - n..fed]) {
+            let n = HISTORY.min(done);
+            for (got, want) in history[HISTORY - n..].iter().zip(&want[done - n..done]) {
                 assert!((f64::from(*got) - want).abs() < 0.05, "after {fed} samples: {got} vs {want}");
             }
         }

@@ -33,7 +33,7 @@ pub struct Params {
     pub silent_after_intro: u32,
     /// Silence that ends a talk segment (the Stop Talking event); shorter gaps stay inside it.
     pub silent_max_session: u32,
-    /// A greeting longer than this makes the call `machine` / `max-intro`.
+    /// A greeting this long or longer makes the call `machine` / `max-intro`.
     pub noise_max_intro: u32,
     /// Shortest sound counted as a word; shorter ones are clicks and pops.
     pub noise_min_length: u32,
@@ -43,7 +43,7 @@ pub struct Params {
     pub noise_max_count: u32,
     /// With no decision by this time the call is `unsure` / `too-long`.
     pub total_analysis_time: u32,
-    /// A single word longer than this makes the call `machine` / `max-word-length`; 0 turns the
+    /// A single word this long or longer makes the call `machine` / `max-word-length`; 0 turns the
     /// rule off. Our addition, for app_amd's maximum_word_length.
     pub noise_max_word_length: u32,
     /// Our addition: `silent-initial` is `machine`, as app_amd's INITIALSILENCE is, instead of
@@ -266,7 +266,7 @@ impl Params {
     pub fn get(&self, key: &str) -> Option<String> {
         let key = key.trim();
         let spec = find_spec(key).or_else(|| find_alias(key).and_then(|a| find_spec(a.target)))?;
-        // Reading through the same table as writing: a copy is 13 small fields.
+        // Reading through the same table as writing: a copy is a handful of small fields.
         Some(match self.clone().slot(spec.name) {
             Slot::Number(v) => v.to_string(),
             Slot::Flag(v) => v.to_string(),
