@@ -155,7 +155,10 @@ pub struct MessageEnd {
     pub beep: Option<Beep>,
 }
 
-/// Everything the detector reports, in the order it happened in the audio.
+/// Everything the detector reports, in the order it was established. Talk edges carry the time
+/// they happened, which is earlier: a start is known only once the sound has lasted
+/// `noise_min_length`, a stop once the quiet has lasted `silent_max_session`. So a `Decided` can
+/// come before a `StartTalking` or `StopTalking` dated earlier than it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
     /// Speech (or other sound above the silence threshold) began at `at_ms`.

@@ -190,7 +190,7 @@ impl Detector {
     }
 
     /// Feeds one frame of mono 16-bit PCM (any length, may be empty); events go to `on_event`
-    /// in audio order.
+    /// as they are established (see [`Event`] for their times).
     pub fn push(&mut self, samples: &[i16], on_event: &mut dyn FnMut(Event)) {
         let state = &mut self.state;
         self.front.push(samples, &mut |front, stats| state.on_block(front, stats, on_event));

@@ -21,6 +21,9 @@ enum Phase {
     Listening,
     /// The beep was found and is still sounding.
     BeepSounding(MessageEnd),
+    /// The beep that made the decision had already stopped (a tone near the SIT frequencies is
+    /// judged only once it ends): its end is told in the next block.
+    BeepEnded { at_ms: u64 },
     Done,
 }
 
@@ -63,7 +66,7 @@ impl MessageEndWatch {
         match beep {
             Some((run, sounding)) => {
                 let end = MessageEnd { kind: MessageEndKind::Beep, at_ms: decision.at_ms, beep: Some(beep_of(&run)) };
-                watch.phase = if sounding { Phase::BeepSounding(end) } else { Phase::Done };
+                watch.phase = if sounding { Phase::BeepSounding(end) } else { Phase::BeepEnded { at_ms: run.end_ms() } };
                 (watch, Some(Event::MessageEnd(end)))
             }
             None => (watch, None),
@@ -72,7 +75,7 @@ impl MessageEndWatch {
 
     /// True while the detector still has to listen.
     pub fn pending(&self) -> bool {
-        matches!(self.phase, Phase::Listening | Phase::BeepSounding(_))
+        matches!(self.phase, Phase::Listening | Phase::BeepSounding(_) | Phase::BeepEnded { .. })
     }
 
     /// Follows one block; `is_beep` says whether a tone qualifies as the greeting's beep.
@@ -80,6 +83,10 @@ impl MessageEndWatch {
     pub fn on_block(&mut self, view: &BlockView, is_beep: impl Fn(&ToneRun) -> bool) -> Option<Event> {
         match self.phase {
             Phase::Off | Phase::Done => None,
+            Phase::BeepEnded { at_ms } => {
+                self.phase = Phase::Done;
+                Some(Event::BeepEnd { at_ms })
+            }
             Phase::BeepSounding(end) => {
                 let beep_start = end.beep.map_or(end.at_ms, |b| b.start_ms);
                 let ended_at = match view.tone {

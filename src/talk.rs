@@ -78,6 +78,12 @@ impl TalkTracker {
             if self.run_counted {
                 self.last_sound_end = Some(end_ms);
                 self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
+                // A segment can close inside a word when silent_max_session is shorter than
+                // noise_inter_silence: the word going on again opens the next one.
+                if !self.talking {
+                    self.talking = true;
+                    edge = Some(TalkEdge::Start { at_ms: start_ms });
+                }
             } else if end_ms - run_start >= self.min_word_ms.max(BLOCK_MS) {
                 self.run_counted = true;
                 self.words += 1;
@@ -179,6 +185,26 @@ mod tests {
         assert_eq!(tr.words(), 2);
         assert_eq!(tr.first_word_start(), Some(100));
         assert_eq!(tr.last_sound_end(), Some(700));
+    }
+
+    #[test]
+    fn a_segment_closed_inside_a_word_reopens_when_it_goes_on() {
+        // silent_max_session 10 ms, noise_inter_silence 50 ms: a 30 ms gap ends the segment
+        // but not the word.
+        let mut tr = TalkTracker::new(120, 50, 10, 750);
+        let edges = run(&mut tr, &[(false, 1000), (true, 300), (false, 30), (true, 300), (false, 30), (true, 300), (false, 300)]);
+        assert_eq!(
+            edges,
+            vec![
+                TalkEdge::Start { at_ms: 1000 },
+                TalkEdge::Stop { at_ms: 1300 },
+                TalkEdge::Start { at_ms: 1330 },
+                TalkEdge::Stop { at_ms: 1630 },
+                TalkEdge::Start { at_ms: 1660 },
+                TalkEdge::Stop { at_ms: 1960 },
+            ]
+        );
+        assert_eq!(tr.words(), 1);
     }
 
     #[test]

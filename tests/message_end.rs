@@ -69,6 +69,27 @@ fn a_beep_after_the_greeting_is_the_message_end_and_its_end_is_reported() {
     }
 }
 
+/// A beep near the SIT frequencies is judged only once it has stopped (it might have been the
+/// first SIT segment); its end is still reported, right after the message end.
+#[test]
+fn a_beep_judged_after_it_stopped_still_reports_its_end() {
+    for (freq, ms) in [(985.0, 600), (985.0, 300), (920.0, 700)] {
+        let mut s = Synth::new(8000);
+        s.silence(500).syllables(1000, 180, 20, 3000.0).silence(250);
+        let beep_at = s.at_ms() as u64;
+        s.tone(ms, freq, 3000.0).silence(3000);
+        let (events, finished) = run(&params("detect_message_end=true"), &s);
+        let decided = events.iter().find_map(|e| if let Event::Decided(d) = e { Some(*d) } else { None }).expect("decision");
+        assert_eq!((decided.status, decided.cause), (Status::Machine, Cause::Beep), "{freq} Hz, {ms} ms");
+        assert!(decided.at_ms >= beep_at + u64::from(ms), "{freq} Hz: judged at {} before the tone ended", decided.at_ms);
+        let m = message_end(&events).expect("message end");
+        assert_eq!(m.kind, MessageEndKind::Beep);
+        let end = beep_end(&events).expect("beep end");
+        assert!(end.abs_diff(beep_at + u64::from(ms)) <= 30, "{freq} Hz: tone ends at {}, reported {end}", beep_at + u64::from(ms));
+        assert!(finished);
+    }
+}
+
 #[test]
 fn off_by_default_the_detector_stops_at_the_decision() {
     let mut s = long_greeting(8000);
