@@ -1,4 +1,4 @@
-//! The `amd` binary's tools as an operator runs them: bench, plot and tune on the fixtures.
+//! The `amd` binary as an operator runs it: analyze, eval, bench, plot and tune on the fixtures.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -144,4 +144,82 @@ fn tune_refuses_a_folder_without_labels() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("labels.csv"), "{}", text(&out.stderr));
     assert!(!dir.join("out.xml").exists());
+}
+
+/// The quick start's analyze: one line per fixture, tab-separated, whose status is the one its
+/// label expects; --json gives one object per line with the documented keys.
+#[test]
+fn analyze_prints_one_line_per_file_with_the_labelled_status() {
+    let labels = std::fs::read_to_string(fixtures().join("labels.csv")).expect("labels.csv");
+    let expected: Vec<(String, String)> = labels
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[2].to_string())
+        })
+        .collect();
+    let dir = fixtures().display().to_string();
+    let out = amd(&["analyze", &dir]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert_eq!(stdout.lines().count(), expected.len(), "{stdout}");
+    for (file, status) in &expected {
+        let line = stdout.lines().find(|l| l.split('\t').next().is_some_and(|f| f.ends_with(file.as_str()))).unwrap_or_else(|| panic!("no line for {file}: {stdout}"));
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cols[1], status, "{line}");
+        assert!(cols[3].parse::<u64>().is_ok(), "decision ms in {line}");
+    }
+    let out = amd(&["analyze", "--json", &dir]);
+    assert!(out.status.success());
+    for line in text(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        for key in ["file", "status", "result", "decision_ms"] {
+            assert!(v.get(key).is_some(), "{key} missing in {line}");
+        }
+    }
+}
+
+/// Unreadable files are named on stderr with a reason, the good ones are still analysed, and the
+/// exit code says some failed; so does a folder with no .wav in it.
+#[test]
+fn analyze_reports_bad_files_and_goes_on() {
+    let bad = fixtures().join("bad").display().to_string();
+    let out = amd(&["analyze", &bad, &fixture("human_hello.wav")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with(&fixture("human_hello.wav")) && stdout.contains("\tperson\t"), "{stdout}");
+    let stderr = text(&out.stderr);
+    let bad_files = std::fs::read_dir(fixtures().join("bad")).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "wav")).count();
+    assert_eq!(stderr.lines().filter(|l| l.contains("/bad/")).count(), bad_files, "{stderr}");
+    let empty = scratch("no-wavs");
+    let out = amd(&["analyze", &empty.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no .wav files"), "{}", text(&out.stderr));
+}
+
+/// eval on the fixtures: every one right, the figures' lines present, --json parses; a label
+/// whose file is missing is named on stderr and makes the exit code 1.
+#[test]
+fn eval_scores_the_fixtures_and_reports_missing_files() {
+    let dir = fixtures().display().to_string();
+    let out = amd(&["eval", &dir]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("overall accuracy: 100.0%"), "{stdout}");
+    assert!(stdout.contains("after end of greeting"), "{stdout}");
+    let out = amd(&["eval", "--json", &dir]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert!(v.is_object(), "{v}");
+
+    let missing = scratch("eval-missing");
+    std::fs::copy(fixtures().join("human_hello.wav"), missing.join("human_hello.wav")).unwrap();
+    let labels = std::fs::read_to_string(fixtures().join("labels.csv")).unwrap();
+    let kept: Vec<&str> = labels.lines().filter(|l| l.starts_with("file,") || l.starts_with("human_hello.wav,") || l.starts_with("silence.wav,")).collect();
+    std::fs::write(missing.join("labels.csv"), kept.join("\n") + "\n").unwrap();
+    let out = amd(&["eval", &missing.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("silence.wav"), "{}", text(&out.stderr));
 }

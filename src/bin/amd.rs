@@ -149,7 +149,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The .wav files named, with folders expanded (sorted, not recursive into hidden folders).
+/// The .wav files named, with each folder's own .wav files listed (sorted; sub-folders are not
+/// searched). A folder with none is an error: a typo in a path must not pass for a clean run.
 fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
     let mut files = Vec::new();
     let mut ok = true;
@@ -162,6 +163,10 @@ fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
                         .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")))
                         .collect();
                     found.sort();
+                    if found.is_empty() {
+                        eprintln!("amd: {}: no .wav files in this folder", path.display());
+                        ok = false;
+                    }
                     files.extend(found);
                 }
                 Err(e) => {
