@@ -42,10 +42,6 @@ pub struct FrontEnd {
     /// input was cut into frames.
     pending: [f32; BLOCK],
     block_fill: usize,
-    abs_sum: f32,
-    energy: f32,
-    lag1: f32,
-    lag2: f32,
     /// Ring of the last HISTORY filtered samples, for tone analysis.
     history: [f32; HISTORY],
     history_pos: usize,
@@ -92,10 +88,6 @@ impl FrontEnd {
             y2: 0.0,
             pending: [0.0; BLOCK],
             block_fill: 0,
-            abs_sum: 0.0,
-            energy: 0.0,
-            lag1: 0.0,
-            lag2: 0.0,
             history: [0.0; HISTORY],
             history_pos: 0,
         }
@@ -122,18 +114,8 @@ impl FrontEnd {
             self.pending[self.block_fill..self.block_fill + made].copy_from_slice(&chunk[..made]);
             self.block_fill += made;
             if self.block_fill == BLOCK {
-                self.filter_pending();
-                let (rho1, rho2) = if self.energy > 1.0 {
-                    (self.lag1 / self.energy, self.lag2 / self.energy)
-                } else {
-                    (0.0, 0.0)
-                };
-                let stats = BlockStats { level: self.abs_sum / BLOCK as f32, rho1, rho2 };
+                let stats = self.filter_pending();
                 self.block_fill = 0;
-                self.abs_sum = 0.0;
-                self.energy = 0.0;
-                self.lag1 = 0.0;
-                self.lag2 = 0.0;
                 on_block(self, stats);
             }
         }
@@ -164,10 +146,11 @@ impl FrontEnd {
         (made, used)
     }
 
-    /// High-passes the gathered block into the block statistics and the history ring. In three passes, so that only the filter's feedback is done sample by
-    /// sample: the feed-forward part and the statistics are plain loops over arrays, which the
-    /// compiler turns into vector operations.
-    fn filter_pending(&mut self) {
+    /// High-passes the gathered block into the history ring and returns its statistics. In
+    /// three passes, so that only the filter's feedback is done sample by sample: the
+    /// feed-forward part and the statistics are plain loops over arrays, which the compiler
+    /// turns into vector operations.
+    fn filter_pending(&mut self) -> BlockStats {
         let n = BLOCK;
         // Input and output each with the two samples before them, so every tap is an index.
         let mut x = [0.0f32; BLOCK + 2];
@@ -201,11 +184,7 @@ impl FrontEnd {
             (y1, y2) = (out, y1);
         }
 
-        let sums = block_sums(&y, n);
-        self.abs_sum += sums[0];
-        self.energy += sums[1];
-        self.lag1 += sums[2];
-        self.lag2 += sums[3];
+        let [abs_sum, energy, lag1, lag2] = block_sums(&y, n);
 
         let out = &y[2..n + 2];
         let pos = self.history_pos;
@@ -217,6 +196,8 @@ impl FrontEnd {
         let flush = |v: f32| if v.abs() < 1e-20 { 0.0 } else { v };
         (self.x1, self.x2) = (x[n + 1], x[n]);
         (self.y1, self.y2) = (flush(y[n + 1]), flush(y[n]));
+        let (rho1, rho2) = if energy > 1.0 { (lag1 / energy, lag2 / energy) } else { (0.0, 0.0) };
+        BlockStats { level: abs_sum / BLOCK as f32, rho1, rho2 }
     }
 
     /// Copies the last BLOCK filtered samples (the block just completed), oldest first.
