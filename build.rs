@@ -145,6 +145,30 @@ fn generate(header: &Path, clang_args: &[String], out: &Path) {
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }
 
+/// Compiles our function prototypes (include/fs_abi_functions.h) after the SDK's <switch.h>. C
+/// accepts a function declared twice only when both declarations have compatible types, so the
+/// compiler's verdict is the check; tests/layout.rs fails with its message if it found a
+/// difference. The result goes to a file, not a build error, so the module still builds against
+/// the SDK's own prototypes and the test names what differs.
+fn check_prototypes(include: &Path, sdk_args: &[String], out_dir: &Path) {
+    let source = out_dir.join("prototype_check.c");
+    std::fs::write(&source, "#include <switch.h>\n#include \"fs_abi_functions.h\"\n").expect("write prototype_check.c");
+    let compiler = cc::Build::new().cargo_metadata(false).get_compiler();
+    let output = compiler
+        .to_command()
+        .arg("-fsyntax-only")
+        .arg(format!("-I{}", include.display()))
+        .args(sdk_args)
+        .arg(&source)
+        .output();
+    let verdict = match output {
+        Ok(o) if o.status.success() => String::new(),
+        Ok(o) => format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+        Err(e) => format!("could not run the C compiler {:?}: {e}", compiler.path()),
+    };
+    std::fs::write(out_dir.join("prototype_check.txt"), verdict).expect("write prototype_check.txt");
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
@@ -177,6 +201,7 @@ fn main() {
                 });
             }
             generate(&sdk_header, &args, &out_dir.join("bindings.rs"));
+            check_prototypes(&manifest.join("include"), &args, &out_dir);
             println!("cargo:rustc-cfg=freeswitch_sdk");
             println!("cargo:warning=building against the FreeSWITCH SDK {} headers", lib.version);
         }

@@ -1,9 +1,9 @@
 //! With a FreeSWITCH SDK installed (`pkg-config freeswitch`), checks the project's own ABI
 //! declarations (include/fs_abi.h, used to build without an SDK) against the real headers:
 //! the size, alignment and field offsets of every structure the module reads or fills, and the
-//! value of every constant it uses. The function prototypes in fs_abi.h are not compared here:
-//! with an SDK the module is built against the real headers' prototypes, so a prototype of
-//! ours that differed would only show in a build without one.
+//! value of every constant it uses; and every function prototype, by the C compiler: build.rs
+//! compiles include/fs_abi_functions.h after the SDK's <switch.h>, where a redeclaration whose
+//! types differ is an error, and leaves the compiler's verdict for the test below.
 
 #[cfg(freeswitch_sdk)]
 mod check {
@@ -93,6 +93,12 @@ mod check {
         p.extend(same_size::<real::switch_abc_type_t, ours::switch_abc_type_t>("switch_abc_type_t"));
         p.extend(same_size::<real::switch_size_t, ours::switch_size_t>("switch_size_t"));
         assert!(p.is_empty(), "include/fs_abi.h disagrees with the FreeSWITCH SDK:\n{}", p.join("\n"));
+    }
+
+    #[test]
+    fn fs_abi_function_prototypes_match_the_sdk_headers() {
+        let verdict = include_str!(concat!(env!("OUT_DIR"), "/prototype_check.txt"));
+        assert!(verdict.is_empty(), "include/fs_abi_functions.h disagrees with the FreeSWITCH SDK's prototypes:\n{verdict}");
     }
 
     fn same_size<R, O>(name: &str) -> Option<String> {
