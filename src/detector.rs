@@ -56,6 +56,11 @@ const STRONG_MODULATION_DB: f32 = 30.0;
 /// ... but only down to this many times foreground_drop_db under it: comfort noise switching on
 /// and off swings as much, far below any talker.
 const STRONG_MODULATION_REACH: f32 = 2.0;
+/// Periodicity from which a block as loud as the talker is the talker, however little it swings:
+/// behind a greeting other voices fill its pauses, so its envelope no longer swings
+/// MIN_MODULATION_DB, but a mix of voices is seldom this periodic, and seldom as loud as the
+/// voice at the phone (0.8 let the AGC-raised voices behind a caller pass on the corpus).
+const TALKER_VOICED: f32 = 0.85;
 /// Blocks of talk the talker level is learnt from.
 const TALKER_LEARN_BLOCKS: u32 = 30;
 /// Blocks a talker may stay under the foreground line and still count as talking.
@@ -276,7 +281,7 @@ impl State {
         if self.decision.is_none() && background && !self.talk.is_talking() {
             self.background_voicing.update(periodicity);
         }
-        let foreground = self.is_foreground(stats.level, voice_in_noise);
+        let foreground = self.is_foreground(stats.level, voice_in_noise, periodicity);
         let sound = sound && foreground;
         if let Some(trace) = &mut self.trace {
             trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
@@ -360,7 +365,7 @@ impl State {
 
     /// Once somebody has spoken, sound far quieter than they were is the room behind them
     /// (a TV, other talkers, traffic), not more of their greeting.
-    fn is_foreground(&mut self, level: f32, voice_in_noise: bool) -> bool {
+    fn is_foreground(&mut self, level: f32, voice_in_noise: bool, periodicity: f32) -> bool {
         self.recent_levels = [self.recent_levels[1], self.recent_levels[2], level];
         let [a, b, c] = self.recent_levels;
         self.envelope_db += (level_db(median_of_three(a, b, c)) - self.envelope_db) * ENVELOPE_SMOOTHING;
@@ -377,7 +382,9 @@ impl State {
         match self.talker_db.as_mut() {
             Some(talker) => {
                 let below = *talker - self.envelope_db;
-                let foreground = modulated && (below <= drop || (strongly_modulated && below <= STRONG_MODULATION_REACH * drop));
+                let talker_voice = periodicity >= TALKER_VOICED && below <= 0.0;
+                let foreground =
+                    talker_voice || (modulated && (below <= drop || (strongly_modulated && below <= STRONG_MODULATION_REACH * drop)));
                 if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
                     // The talker's typical level while talking, not its loudest syllable. Learnt
                     // from the first words only: later on, a background that AGC pumps up would
