@@ -234,8 +234,10 @@ impl Params {
 
     /// Applies voice_start's data: `k=v` pairs separated by commas, whitespace or newlines.
     /// Returns the pairs it refused; the good ones are applied either way.
+    /// Spaces around an `=` belong to its pair (`silent_threshold = 96`), not between pairs.
     pub fn apply_pairs(&mut self, data: &str) -> Vec<ParamError> {
         let mut errors = Vec::new();
+        let data = tighten_equals(data);
         for item in data.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
             match item.split_once('=') {
                 Some((k, v)) => {
@@ -314,6 +316,25 @@ fn unit(kind: &Kind) -> &'static str {
     }
 }
 
+/// `data` with the whitespace on either side of each `=` taken out.
+fn tighten_equals(data: &str) -> String {
+    let mut out = String::with_capacity(data.len());
+    let mut after_equals = false;
+    for c in data.chars() {
+        if c == '=' {
+            out.truncate(out.trim_end().len());
+            after_equals = true;
+            out.push(c);
+        } else if after_equals && c.is_whitespace() {
+            continue;
+        } else {
+            after_equals = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn parse_flag(text: &str) -> Option<u32> {
     match text.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" | "enabled" => Some(1),
@@ -359,6 +380,19 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!((p.silent_threshold, p.silent_initial, p.silent_after_intro, p.noise_max_count), (96, 3500, 1500, 10));
         assert!(p.debug);
+    }
+
+    #[test]
+    fn spaces_around_the_equals_sign_belong_to_the_pair() {
+        let mut p = Params::default();
+        let errors = p.apply_pairs("silent_threshold = 96, silent_initial =3500\nnoise_max_count=  10 debug=1");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!((p.silent_threshold, p.silent_initial, p.noise_max_count), (96, 3500, 10));
+        assert!(p.debug);
+        let errors = p.apply_pairs("silent_after_intro = , noise_min_length = 100");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].key.as_str(), errors[0].value.as_str()), ("silent_after_intro", ""));
+        assert_eq!(p.noise_min_length, 100);
     }
 
     #[test]
