@@ -56,19 +56,29 @@ fn split_csv(line: &str) -> Vec<String> {
 /// Reads labels.csv; columns are found by name, so extra columns are fine.
 pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header = split_csv(lines.next().ok_or_else(|| format!("{}: empty", path.display()))?);
+    // Spreadsheets saving "CSV UTF-8" put a byte-order mark before the first column's name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let header = split_csv(lines.next().ok_or_else(|| format!("{}: empty", path.display()))?.1);
     let col = |name: &str| header.iter().position(|h| h.trim() == name);
     let need = |name: &str| col(name).ok_or_else(|| format!("{}: no column '{name}'", path.display()));
     let (file, truth, expected) = (need("file")?, need("truth")?, need("expected_status")?);
     let (greeting, initial, beep, condition) = (col("greeting_ms"), col("initial_silence_ms"), col("beep_ms"), col("condition"));
     let mut labels = Vec::new();
-    for (n, line) in lines.enumerate() {
+    for (n, line) in lines {
         let f = split_csv(line);
         let get = |i: usize| f.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
         let num = |i: Option<usize>| i.and_then(|i| get(i).parse::<u64>().ok());
         if f.len() <= file.max(truth).max(expected) {
-            return Err(format!("{}: line {} has too few columns", path.display(), n + 2));
+            return Err(format!("{}: line {} has too few columns", path.display(), n + 1));
+        }
+        // A typo here would quietly score every such clip wrong.
+        let status = get(expected);
+        if !matches!(status.as_str(), "person" | "machine" | "unsure") {
+            return Err(format!("{}: line {}: expected_status '{status}' is not person, machine or unsure", path.display(), n + 1));
+        }
+        if get(truth).is_empty() || get(file).is_empty() {
+            return Err(format!("{}: line {}: empty file or truth", path.display(), n + 1));
         }
         labels.push(Label {
             file: get(file),
@@ -406,6 +416,28 @@ mod tests {
     #[test]
     fn csv_quotes() {
         assert_eq!(split_csv(r#"a,"b,c",,"d""e""#), vec!["a", "b,c", "", "d\"e"]);
+    }
+
+    fn labels_from(text: &str) -> Result<Vec<Label>, String> {
+        let dir = std::env::temp_dir().join(format!("amd-labels-{}-{}", std::process::id(), text.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("labels.csv");
+        std::fs::write(&path, text).unwrap();
+        let labels = read_labels(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        labels
+    }
+
+    #[test]
+    fn labels_with_a_byte_order_mark_and_blank_lines_read_and_bad_rows_are_named() {
+        let labels = labels_from("\u{feff}file,truth,expected_status,beep_ms\n\na.wav,machine,machine,1200\nb.wav,human,person,\n").unwrap();
+        assert_eq!(labels.len(), 2);
+        assert_eq!((labels[0].file.as_str(), labels[0].beep_ms), ("a.wav", Some(1200)));
+        assert_eq!(labels[1].truth, "human");
+        let err = labels_from("file,truth,expected_status\na.wav,human,person\n\nb.wav,human,Person\n").unwrap_err();
+        assert!(err.contains("line 4") && err.contains("'Person'"), "{err}");
+        let err = labels_from("file,truth,expected_status\na.wav,,person\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("empty"), "{err}");
     }
 
     #[test]
