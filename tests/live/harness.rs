@@ -57,10 +57,15 @@ pub fn find_sdk() -> Result<Sdk, String> {
     Ok(Sdk { bin, modules })
 }
 
-/// The installed FreeSWITCH, or None after printing why the test is skipped.
+/// The installed FreeSWITCH, or None after printing why the test is skipped. With
+/// AMD_REQUIRE_LIVE set (on a machine that has FreeSWITCH), a missing one fails the test
+/// instead: a skipped live test would otherwise pass as if it had run.
 pub fn sdk(test: &str) -> Option<Sdk> {
     match find_sdk() {
         Ok(s) => Some(s),
+        Err(why) if std::env::var_os("AMD_REQUIRE_LIVE").is_some() => {
+            panic!("AMD_REQUIRE_LIVE is set but the live test cannot run: {why} [{test}]")
+        }
         Err(why) => {
             // Straight to stderr, past the test harness's capture, so it shows in every run.
             let _ = writeln!(std::io::stderr(), "live tests skipped: {why} [{test}]");
