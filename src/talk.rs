@@ -75,27 +75,25 @@ impl TalkTracker {
                     self.lead = Some((lead_start, end_ms));
                 }
             }
-            if self.run_counted {
-                self.last_sound_end = Some(end_ms);
-                self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
-                // A segment can close inside a word when silent_max_session is shorter than
-                // noise_inter_silence: the word going on again opens the next one.
-                if !self.talking {
-                    self.talking = true;
-                    edge = Some(TalkEdge::Start { at_ms: start_ms });
-                }
-            } else if end_ms - run_start >= self.min_word_ms.max(BLOCK_MS) {
+            let new_word = !self.run_counted && end_ms - run_start >= self.min_word_ms.max(BLOCK_MS);
+            if new_word {
                 self.run_counted = true;
                 self.words += 1;
-                self.last_sound_end = Some(end_ms);
-                self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
                 if self.first_word_start.is_none() {
                     self.first_word_start = Some(run_start);
                     self.greeting_start = Some(self.lead.map_or(run_start, |(start, _)| start.min(run_start)));
                 }
+            }
+            if self.run_counted {
+                self.last_sound_end = Some(end_ms);
+                self.longest_word_ms = self.longest_word_ms.max(end_ms - run_start);
                 if !self.talking {
                     self.talking = true;
-                    edge = Some(TalkEdge::Start { at_ms: run_start });
+                    // A new word's segment starts with the word. An old one's reopens here: a
+                    // segment can close inside a word when silent_max_session is shorter than
+                    // noise_inter_silence, and the word going on opens the next one.
+                    let at_ms = if new_word { run_start } else { start_ms };
+                    edge = Some(TalkEdge::Start { at_ms });
                 }
             }
         } else {
