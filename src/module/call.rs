@@ -306,9 +306,12 @@ impl Call {
         }
     }
 
-    /// Detection cannot go on (audio it cannot take): the call still gets a result, `unsure` with
-    /// `amd_result=error`, so a dialplan branching on amd_status treats it as a person.
+    /// Detection cannot go on (audio it cannot take, or a bug of ours): no more frames are fed,
+    /// and the call still gets a result, `unsure` with `amd_result=error`, so a dialplan
+    /// branching on amd_status treats it as a person.
     fn give_up(&self, session: &Session, why: &str) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).failed = true;
+        log_session(session, Level::Error, &format!("[{}] AMD stopped: {why}", self.uuid));
         // Counted as ended without a decision (amd_stats), as it is.
         if !self.decided() {
             log_session(session, Level::Warning, &format!("[{}] AMD detection ended by an error before a decision: amd_status=unsure, amd_result=error", self.uuid));
@@ -350,9 +353,7 @@ impl Call {
             match self.feed(session, frame, &mut inner) {
                 Ok(snapshot) => (std::mem::take(&mut inner.events), snapshot),
                 Err(e) => {
-                    inner.failed = true;
                     drop(inner);
-                    log_session(session, Level::Error, &format!("[{}] AMD stopped: {e}", self.uuid));
                     self.give_up(session, &e);
                     return false;
                 }
@@ -380,10 +381,7 @@ impl BugHandler for Call {
         match catch_unwind(AssertUnwindSafe(|| self.take_frame(&session, frame))) {
             Ok(go_on) => go_on,
             Err(p) => {
-                let why = format!("internal error: {}", panic_text(&*p));
-                self.inner.lock().unwrap_or_else(|p| p.into_inner()).failed = true;
-                log_session(&session, Level::Error, &format!("[{}] AMD stopped: {why}", self.uuid));
-                self.give_up(&session, &why);
+                self.give_up(&session, &format!("internal error: {}", panic_text(&*p)));
                 false
             }
         }
