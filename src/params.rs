@@ -343,23 +343,35 @@ fn parse_flag(text: &str) -> Option<u32> {
     }
 }
 
-/// Reads the `<param name=".." value=".."/>` entries of every `<settings>` element of an
-/// amd.conf.xml document, in document order.
+/// The name of our configuration in FreeSWITCH's XML (`<configuration name="amd.conf">`).
+pub const CONFIG_NAME: &str = "amd.conf";
+
+/// Reads the `<param name=".." value=".."/>` entries of the `<settings>` of an amd.conf.xml, in
+/// document order. A document with `<configuration>` elements (amd.conf.xml itself, or a whole
+/// freeswitch.xml) is read only inside `<configuration name="amd.conf">`: another module's
+/// settings would otherwise pass for ours, each of its keys an "unknown parameter".
 pub fn settings_from_xml(xml: &str) -> Result<Vec<(String, String)>, String> {
     let doc = roxmltree::Document::parse(xml).map_err(|e| format!("amd.conf.xml is not well-formed XML: {e}"))?;
+    let configurations: Vec<roxmltree::Node> = doc.descendants().filter(|n| n.has_tag_name("configuration")).collect();
+    let scopes: Vec<roxmltree::Node> = if configurations.is_empty() {
+        vec![doc.root_element()]
+    } else {
+        configurations.iter().copied().filter(|n| n.attribute("name") == Some(CONFIG_NAME)).collect()
+    };
+    if scopes.is_empty() {
+        let names: Vec<String> = configurations.iter().map(|n| format!("{:?}", n.attribute("name").unwrap_or(""))).collect();
+        return Err(format!("no <configuration name=\"{CONFIG_NAME}\"> in this XML (it has {})", names.join(", ")));
+    }
     let mut out = Vec::new();
-    for settings in doc.descendants().filter(|n| n.has_tag_name("settings")) {
-        for param in settings.children().filter(|n| n.has_tag_name("param")) {
-            let name = param.attribute("name");
-            let value = param.attribute("value");
-            match (name, value) {
-                (Some(n), Some(v)) => out.push((n.to_string(), v.to_string())),
-                _ => {
-                    let pos = doc.text_pos_at(param.range().start);
-                    return Err(format!(
-                        "amd.conf.xml line {}: <param> needs both name and value attributes",
-                        pos.row
-                    ));
+    for scope in scopes {
+        for settings in scope.descendants().filter(|n| n.has_tag_name("settings")) {
+            for param in settings.children().filter(|n| n.has_tag_name("param")) {
+                match (param.attribute("name"), param.attribute("value")) {
+                    (Some(n), Some(v)) => out.push((n.to_string(), v.to_string())),
+                    _ => {
+                        let pos = doc.text_pos_at(param.range().start);
+                        return Err(format!("amd.conf.xml line {}: <param> needs both name and value attributes", pos.row));
+                    }
                 }
             }
         }
@@ -424,6 +436,18 @@ mod tests {
         assert_eq!(s, vec![("silent_threshold".to_string(), "128".to_string()), ("max_channels".to_string(), "50".to_string())]);
         assert!(settings_from_xml("<settings><param name='x'/></settings>").unwrap_err().contains("line 1"));
         assert!(settings_from_xml("<settings>").is_err());
+    }
+
+    #[test]
+    fn reads_only_amd_conf_out_of_a_whole_configuration() {
+        let whole = r#"<document type="freeswitch/xml"><section name="configuration">
+          <configuration name="avmd.conf"><settings><param name="debug" value="0"/><param name="sample_n_continuous_streak" value="3"/></settings></configuration>
+          <configuration name="amd.conf"><settings><param name="silent_threshold" value="96"/></settings></configuration>
+        </section></document>"#;
+        assert_eq!(settings_from_xml(whole).unwrap(), vec![("silent_threshold".to_string(), "96".to_string())]);
+        let other = r#"<configuration name="avmd.conf"><settings><param name="debug" value="0"/></settings></configuration>"#;
+        let e = settings_from_xml(other).unwrap_err();
+        assert!(e.contains("no <configuration name=\"amd.conf\">") && e.contains("\"avmd.conf\""), "{e}");
     }
 
     #[test]

@@ -199,6 +199,38 @@ fn analyze_reports_bad_files_and_goes_on() {
     assert!(text(&out.stderr).contains("no .wav files"), "{}", text(&out.stderr));
 }
 
+/// A bad --set or --conf entry is named on stderr and skipped, the run goes on with the rest, and
+/// the exit code says something was wrong; a --conf holding another module's configuration is
+/// refused outright.
+#[test]
+fn analyze_reports_bad_settings_goes_on_and_exits_1() {
+    let hello = fixture("human_hello.wav");
+    let out = amd(&["analyze", &hello, "--set", "silent_threshold=96,noise_max_count=lots"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\tperson\t"), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--set") && stderr.contains("noise_max_count") && stderr.contains("lots"), "{stderr}");
+    assert!(!stderr.contains("silent_threshold"), "the good pair is taken: {stderr}");
+
+    let dir = scratch("bad-conf");
+    let conf = dir.join("amd.conf.xml");
+    std::fs::write(&conf, r#"<configuration name="amd.conf"><settings><param name="silent_initial" value="-5"/></settings></configuration>"#).unwrap();
+    let out = amd(&["analyze", &hello, "--conf", conf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("silent_initial") && text(&out.stderr).contains("-5"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+
+    let avmd = dir.join("avmd.conf.xml");
+    std::fs::write(&avmd, r#"<configuration name="avmd.conf"><settings><param name="debug" value="0"/></settings></configuration>"#).unwrap();
+    let out = amd(&["analyze", &hello, "--conf", avmd.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no <configuration name=\"amd.conf\">"), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+
+    let good = amd(&["analyze", &hello, "--set", "silent_threshold = 96"]);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+}
+
 /// eval on the fixtures: every one right, the figures' lines present, --json parses; a label
 /// whose file is missing is named on stderr and makes the exit code 1.
 #[test]

@@ -88,30 +88,34 @@ struct Settings {
     set: Vec<String>,
 }
 
-impl Settings {
-    /// The parameters to use; bad entries are reported and skipped, as the module does.
-    fn params(&self) -> Result<Params, String> {
-        self.config().map(|c| c.params)
-    }
+/// What --conf and --set came to, and whether all of it was taken: a bad entry is reported and
+/// skipped, as in the module, and the run goes on but its exit code says so.
+struct Configured {
+    config: ModuleConfig,
+    clean: bool,
+}
 
-    /// The whole configuration (parameters and max_channels) from --conf, then --set.
-    fn config(&self) -> Result<ModuleConfig, String> {
+impl Settings {
+    fn config(&self) -> Result<Configured, String> {
         let mut config = ModuleConfig::default();
+        let mut clean = true;
         if let Some(path) = &self.conf {
             let xml = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let settings = settings_from_xml(&xml).map_err(|e| format!("{}: {e}", path.display()))?;
             let (read, problems) = ModuleConfig::from_settings(&settings);
-            for problem in problems {
+            for problem in &problems {
                 eprintln!("amd: {}: {problem}", path.display());
             }
+            clean &= problems.is_empty();
             config = read;
         }
         for data in &self.set {
             for e in config.params.apply_pairs(data) {
                 eprintln!("amd: --set: {e}");
+                clean = false;
             }
         }
-        Ok(config)
+        Ok(Configured { config, clean })
     }
 }
 
@@ -123,20 +127,20 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    // Ok(false): the run went on past a problem it reported (a file it could not read, a bad
+    // setting), and exits 1.
     let result = match cli.command {
-        Command::Analyze { paths, json, settings } => settings.params().map(|p| run_analyze(&paths, json, &p)),
-        Command::Eval { dir, json, settings } => settings.params().and_then(|p| run_eval(&dir, json, &p)),
-        Command::Plot { file, output, settings } => settings.params().and_then(|p| plot::run(&file, &output, &p)).map(|line| {
-            println!("{line}");
-            true
+        Command::Analyze { paths, json, settings } => settings.config().map(|c| run_analyze(&paths, json, &c.config.params) && c.clean),
+        Command::Eval { dir, json, settings } => settings.config().and_then(|c| Ok(run_eval(&dir, json, &c.config.params)? && c.clean)),
+        Command::Plot { file, output, settings } => settings.config().and_then(|c| {
+            println!("{}", plot::run(&file, &output, &c.config.params)?);
+            Ok(c.clean)
         }),
-        Command::Tune { dir, output, passes, holdout, settings } => {
-            settings.config().and_then(|c| tune::run(&dir, &c, &output, passes, holdout)).map(|lines| {
-                lines.iter().for_each(|l| println!("{l}"));
-                println!("wrote {}", output.display());
-                true
-            })
-        }
+        Command::Tune { dir, output, passes, holdout, settings } => settings.config().and_then(|c| {
+            tune::run(&dir, &c.config, &output, passes, holdout)?.iter().for_each(|l| println!("{l}"));
+            println!("wrote {}", output.display());
+            Ok(c.clean)
+        }),
         Command::Bench { dir, runs } => bench::run(dir.as_deref(), runs, &mut |line| println!("{line}")).map(|()| true),
     };
     match result {

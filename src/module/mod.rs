@@ -23,6 +23,7 @@ use crate::freeswitch::media_bug;
 use crate::freeswitch::pin;
 use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::xml;
+use crate::params::CONFIG_NAME;
 use config::ModuleConfig;
 
 /// What FreeSWITCH looks up when it loads mod_rust_amd.so.
@@ -30,7 +31,6 @@ use config::ModuleConfig;
 pub static mod_rust_amd_module_interface: ffi::switch_loadable_module_function_table_t = function_table::<AmdModule>();
 
 const MODULE_NAME: &str = "mod_rust_amd";
-const CONFIG_NAME: &str = "amd.conf";
 
 static CONFIG: RwLock<Option<ModuleConfig>> = RwLock::new(None);
 static SLOTS: slots::Slots = slots::Slots::new(config::DEFAULT_MAX_CHANNELS);
