@@ -470,6 +470,42 @@ fn audio_it_cannot_take_gives_unsure_error_and_runs_the_unsure_action() {
     assert_eq!(s.bug_count(), 0);
 }
 
+/// A panic of ours (injected: the build with the fault-injection feature, which scripts/test
+/// runs) does not cross the FFI edge. In detection, it is caught in the media bug's callback and
+/// the call still ends like any other that cannot go on: unsure, error with the panic's text, its
+/// Result event, amd_execute_on_unsure, waitforresult returning, the slot and the bug given back;
+/// the next call is detected as usual. In an API command it becomes an -ERR reply.
+#[test]
+#[cfg_attr(not(feature = "fault-injection"), ignore = "needs the module built with --features fault-injection (scripts/test runs it)")]
+fn an_injected_panic_is_caught_and_the_call_still_gets_its_result() {
+    let _h = host();
+    let s = Session::new(&uuid("fault"), mono(person(8000), 8000));
+    s.set_var("amd_fault_injection", "detection");
+    run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
+    assert_eq!((s.var("amd_status").as_deref(), s.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
+    let evs = events_for(&s.uuid);
+    let results: Vec<_> = evs.iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    assert_eq!(results.len(), 1, "one result event");
+    assert_eq!(results[0].header("AMD-Error"), Some("internal error: fault injected at detection"));
+    let logs = logs_for(&s.uuid);
+    assert!(logs.iter().any(|l| l.contains("AMD stopped: internal error: fault injected at detection")), "{logs:?}");
+    let transfers: Vec<_> = s.executed.lock().unwrap().iter().filter(|e| e.app == "transfer").map(|e| e.arg.clone()).collect();
+    assert_eq!(transfers, vec![Some("amd_unsure XML default".to_string())]);
+    assert_eq!(allocated(), 0);
+    assert_eq!(s.bug_count(), 0);
+
+    let next = Session::new(&uuid("after-fault"), mono(machine(8000), 8000));
+    run_call(&next, &with_found("amd_test", AMD_TEST), "amd_test");
+    check_decided(&next, "machine");
+    assert_eq!(allocated(), 0);
+
+    std::env::set_var("AMD_FAULT_INJECTION", "api");
+    let reply = call_api("amd_info", None, None);
+    std::env::remove_var("AMD_FAULT_INJECTION");
+    assert!(reply.starts_with("-ERR amd_info failed: panic: fault injected at api"), "{reply:?}");
+    assert!(call_api("amd_info", None, None).contains("allocated => 0"));
+}
+
 /// A prompt with no audio in it must not spin waitforresult: it waits in silence instead, and
 /// the call still gets its result.
 #[test]

@@ -3,7 +3,7 @@
 //! amd_stats for monitoring.
 
 use super::detection::{self, DataPolicy};
-use super::{slots, stats};
+use super::{fault, slots, stats};
 use crate::freeswitch::entry::{cstr, Api};
 use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::{Session, Status, Stream};
@@ -22,6 +22,7 @@ impl Api for AmdInfo {
     const SYNTAX: &'static std::ffi::CStr = cstr(b"\0");
 
     fn run(_cmd: &str, _session: Option<Session>, out: &mut Stream) -> Status {
+        fault::point("api", || std::env::var(fault::ENVIRONMENT_VARIABLE).ok());
         out.write(&info_text(slots().available(), slots().allocated()));
         Status::Success
     }

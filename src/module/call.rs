@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
-use super::{actions, registry, slots, stats, SHUTTING_DOWN};
+use super::{actions, fault, registry, slots, stats, SHUTTING_DOWN};
 use crate::answered_by::answered_by;
 use crate::app_amd::amd_cause;
 use crate::decision::{Decision, Event, Evidence, MessageEnd, Status};
@@ -170,6 +170,7 @@ impl Call {
             }
             inner.in_rate = rate;
         }
+        fault::point("detection", || session.channel().var(fault::CHANNEL_VARIABLE));
         let Inner { detector, resampler, mono, resampled, events, .. } = inner;
         let detector = detector.as_mut().expect("created above");
         let pcm: &[i16] = match resampler {

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod call;
 pub mod config;
 pub mod detection;
+pub mod fault;
 pub mod registry;
 pub mod resample;
 pub mod slots;
@@ -78,6 +79,9 @@ impl Module for AmdModule {
 
     fn load(reg: &mut Registrar) -> Result<(), String> {
         SHUTTING_DOWN.store(false, Ordering::SeqCst);
+        if fault::ENABLED {
+            log(Level::Crit, "this mod_rust_amd was built with the fault-injection feature, for tests only: do not run it in service");
+        }
         if !PINNED.load(Ordering::SeqCst) {
             match pin::pin_this_library() {
                 Ok(()) => PINNED.store(true, Ordering::SeqCst),
