@@ -107,8 +107,10 @@ struct State {
     sounding: bool,
     /// One bit per recent block, newest lowest: was it sound?
     sound_history: u32,
-    /// Whether the tone now being followed began out of a quiet moment.
-    tone_after_quiet: bool,
+    /// Where the tone now being followed and the one before it started, and whether each began
+    /// out of a quiet moment: a tone that ends as the next begins is judged in the block the next
+    /// one starts in, by its own start.
+    tones_after_quiet: [(u64, bool); 2],
     /// The last three block levels, for a click-proof envelope.
     recent_levels: [f32; 3],
     /// Smoothed level (dB) of the talk.
@@ -159,7 +161,7 @@ impl Detector {
                 held_tone: None,
                 sounding: false,
                 sound_history: 0,
-                tone_after_quiet: false,
+                tones_after_quiet: [(u64::MAX, false); 2],
                 recent_levels: [0.0; 3],
                 envelope_db: 0.0,
                 talker_db: None,
@@ -319,7 +321,8 @@ impl State {
         if self.tones.current_start().is_some_and(|start| following != Some(start)) {
             // The tone became visible some blocks after it began; look at the blocks before that.
             let before = self.sound_history >> (tone::WINDOW_LAG_MS / BLOCK_MS);
-            self.tone_after_quiet = (before & 0b11111).count_ones() <= 2;
+            let start = self.tones.current_start().expect("checked above");
+            self.tones_after_quiet = [(start, (before & 0b11111).count_ones() <= 2), self.tones_after_quiet[0]];
         }
         self.sound_history = (self.sound_history << 1) | u32::from(sound);
 
@@ -337,7 +340,7 @@ impl State {
                 last_activity_ms: self.talk.last_activity_end(),
             };
             let mut watch = self.message_end;
-            let event = watch.on_block(&view, |run| self.ends_greeting(run, self.tone_after_quiet));
+            let event = watch.on_block(&view, |run| self.ends_greeting(run, self.began_after_quiet(run)));
             self.message_end = watch;
             if let Some(event) = event {
                 on_event(event);
@@ -474,7 +477,7 @@ impl State {
                 }
                 if tone::sit_segment_length(&run) {
                     if tone::may_start_sit(&run) {
-                        self.sit = SitProgress { first: Some(run), second: None, first_after_quiet: self.tone_after_quiet };
+                        self.sit = SitProgress { first: Some(run), second: None, first_after_quiet: self.began_after_quiet(&run) };
                         return None;
                     }
                     if let Some(first) = self.sit.first {
@@ -497,7 +500,11 @@ impl State {
     /// A voicemail beep follows a greeting, after the voice has stopped, and is about as loud as
     /// the voice was; a tone in the room behind a caller (music on a TV) is none of these.
     fn is_beep(&self, run: &ToneRun) -> bool {
-        self.is_beep_after(run, self.tone_after_quiet)
+        self.is_beep_after(run, self.began_after_quiet(run))
+    }
+
+    fn began_after_quiet(&self, run: &ToneRun) -> bool {
+        self.tones_after_quiet.iter().any(|&(start, quiet)| start == run.start_ms && quiet)
     }
 
     fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
@@ -534,7 +541,9 @@ impl State {
                 let after_quiet = self.sit.first_after_quiet;
                 self.sit = SitProgress::default();
                 if self.is_beep_after(&first, after_quiet) {
-                    self.deciding_beep = Some((last, false));
+                    // One beep in one or two steps: it began with the first and ended with the last.
+                    let whole = ToneRun { duration_ms: last.end_ms() - first.start_ms, ..first };
+                    self.deciding_beep = Some((whole, false));
                     return Some((Status::Machine, Cause::Beep));
                 }
             }

@@ -90,6 +90,25 @@ fn a_beep_judged_after_it_stopped_still_reports_its_end() {
     }
 }
 
+/// Two tones at SIT pitches with no third after them are a two-step beep, not a SIT: the beep
+/// reported starts where its first step did, at that step's pitch, and ends with the second.
+#[test]
+fn a_two_step_beep_at_sit_pitches_is_reported_from_its_first_step() {
+    let mut s = Synth::new(8000);
+    s.silence(500).syllables(1000, 180, 20, 3000.0).silence(250);
+    let beep_at = s.at_ms() as u64;
+    s.tone(380, 985.2, 3000.0).tone(274, 1428.5, 3000.0).silence(3000);
+    let (events, finished) = run(&params("detect_message_end=true"), &s);
+    let decided = events.iter().find_map(|e| if let Event::Decided(d) = e { Some(*d) } else { None }).expect("decision");
+    assert_eq!((decided.status, decided.cause), (Status::Machine, Cause::Beep));
+    let m = message_end(&events).expect("message end");
+    let beep = m.beep.expect("the beep");
+    assert!(beep.start_ms.abs_diff(beep_at) <= 20 && beep.freq_hz.abs_diff(985) <= 5, "beep at {beep_at}: {beep:?}");
+    let end = beep_end(&events).expect("beep end");
+    assert!(end.abs_diff(beep_at + 380 + 274) <= 30, "ends at {}, reported {end}", beep_at + 380 + 274);
+    assert!(finished);
+}
+
 #[test]
 fn off_by_default_the_detector_stops_at_the_decision() {
     let mut s = long_greeting(8000);
