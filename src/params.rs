@@ -356,7 +356,7 @@ pub fn settings_from_xml(xml: &str) -> Result<Vec<(String, String)>, String> {
     let scopes: Vec<roxmltree::Node> = if configurations.is_empty() {
         vec![doc.root_element()]
     } else {
-        configurations.iter().copied().filter(|n| n.attribute("name") == Some(CONFIG_NAME)).collect()
+        configurations.iter().copied().filter(|n| n.attribute("name").is_some_and(|name| name.eq_ignore_ascii_case(CONFIG_NAME))).collect()
     };
     if scopes.is_empty() {
         let names: Vec<String> = configurations.iter().map(|n| format!("{:?}", n.attribute("name").unwrap_or(""))).collect();
