@@ -334,6 +334,11 @@ impl Call {
             return;
         }
         self.release_slot();
+        self.wake_waiter(session);
+    }
+
+    /// A waitforresult blocked on this call (playing its prompt, or sleeping) returns now.
+    fn wake_waiter(&self, session: &Session) {
         if self.waiting.load(Ordering::SeqCst) {
             self.break_raised.store(true, Ordering::SeqCst);
             session.channel().raise_break();
@@ -391,9 +396,8 @@ impl BugHandler for Call {
     fn on_close(&self, session: Option<Session>) {
         self.ended.store(true, Ordering::SeqCst);
         // Stopped from elsewhere (uuid_voice_stop): a waitforresult playing its prompt returns now.
-        if let Some(session) = session.filter(|_| self.waiting.load(Ordering::SeqCst)) {
-            self.break_raised.store(true, Ordering::SeqCst);
-            session.channel().raise_break();
+        if let Some(session) = &session {
+            self.wake_waiter(session);
         }
         self.release_slot();
         if let Some(me) = registry::get(&self.uuid) {
