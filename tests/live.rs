@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use harness::{amd_conf_text, crate_dir, params_of, sdk, uuid, wait_log, Fs, Headers, Options};
+use harness::{amd_conf_text, crate_dir, params_of, sdk, uuid, wait_log, wait_log_count, Fs, Headers, Options};
 use mod_rust_amd::analyze::analyze;
 use mod_rust_amd::params::Params;
 use mod_rust_amd::{wav, Decision};
@@ -518,9 +518,9 @@ fn reload_while_idle() {
     assert_eq!(fs.api("module_exists mod_rust_amd").trim(), "true");
     assert_eq!(fs.amd_info(), (1000, 0));
     assert_eq!(fs.api("amd_available").trim(), "true");
-    let log = fs.log_text();
-    assert_eq!(log.matches("mod_rust_amd loaded: 1000 AMD channels").count(), 2, "loaded twice\n{}", fs.tail(60));
-    assert!(log.contains("mod_rust_amd shut down: 0 running detection(s) carry on"), "{}", fs.tail(60));
+    let loaded = wait_log_count(&fs, "mod_rust_amd loaded: 1000 AMD channels", 2, Duration::from_secs(15));
+    assert_eq!(loaded, 2, "loaded twice\n{}", fs.tail(60));
+    assert!(wait_log(&fs, "mod_rust_amd shut down: 0 running detection(s) carry on", Duration::from_secs(15)), "{}", fs.tail(60));
     // And it still detects.
     let clip = Clip { tag: "after_reload".into(), path: crate_dir().join("tests/data/human_hello.wav"), label: Some("person".into()) };
     let results = run_calls(&fs, &[clip]);
@@ -564,7 +564,7 @@ fn reload_while_detecting_and_amd_stats() {
     let reply = fs.api("reload mod_rust_amd");
     assert!(reply.contains("+OK") && !reply.contains("-ERR"), "reload: {reply:?}\n{}", fs.tail(40));
     assert_eq!(fs.amd_info().1, 1, "the call is still detecting after the reload\n{}", fs.tail(40));
-    assert!(fs.log_text().contains("mod_rust_amd shut down: 1 running detection(s) carry on"), "{}", fs.tail(60));
+    assert!(wait_log(&fs, "mod_rust_amd shut down: 1 running detection(s) carry on", Duration::from_secs(15)), "{}", fs.tail(60));
 
     let deadline = Instant::now() + Duration::from_secs(20);
     let mark = fs

@@ -574,13 +574,18 @@ pub fn uuid(fs: &Fs) -> String {
 
 /// Waits for `needle` anywhere in the log; false after `timeout`.
 pub fn wait_log(fs: &Fs, needle: &str, timeout: Duration) -> bool {
+    wait_log_count(fs, needle, 1, timeout) >= 1
+}
+
+/// Waits until `needle` is in the log `count` times (FreeSWITCH writes its log from a thread of
+/// its own, so a line can lag behind the API reply it follows); returns how many times it is
+/// there at the end, at most `timeout` later.
+pub fn wait_log_count(fs: &Fs, needle: &str, count: usize, timeout: Duration) -> usize {
     let deadline = Instant::now() + timeout;
     loop {
-        if fs.log_text().contains(needle) {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
+        let seen = fs.log_text().matches(needle).count();
+        if seen >= count || Instant::now() > deadline {
+            return seen;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
