@@ -270,6 +270,7 @@ fn reload_rereads_config_and_logs_bad_values() {
     let a = Session::new(&uuid("full-a"), mono(silence(8000, 100), 8000));
     let b = Session::new(&uuid("full-b"), mono(silence(8000, 100), 8000));
     let c = Session::new(&uuid("full-c"), mono(silence(8000, 100), 8000));
+    c.set_var("amd_execute_on_unsure", "transfer amd_unsure XML default");
     for s in [&a, &b, &c] {
         s.execute("voice_start", None);
     }
@@ -277,6 +278,14 @@ fn reload_rereads_config_and_logs_bad_values() {
     assert!(call_api("amd_info", None, None).contains("available => 0\n"));
     assert_eq!(c.bug_count(), 0, "no slot, no detection");
     assert!(logs_for(&c.uuid).iter().any(|l| l.contains("no AMD channel free")));
+    // ... but the call still gets a result, at once, and its unsure action runs.
+    assert_eq!((c.var("amd_status").as_deref(), c.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
+    let results: Vec<_> = events_for(&c.uuid).into_iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    assert_eq!(results.len(), 1, "one result event");
+    assert_eq!(results[0].header("AMD-Error"), Some("no AMD channel free (2 in use, max_channels 2)"));
+    let transfers: Vec<_> = c.executed.lock().unwrap().iter().filter(|e| e.app == "transfer").map(|e| e.arg.clone()).collect();
+    assert_eq!(transfers, vec![Some("amd_unsure XML default".to_string())]);
+    assert!(a.var("amd_status").is_none() && b.var("amd_status").is_none(), "detecting, no result yet");
     a.execute("voice_stop", None);
     assert_eq!(call_api("amd_available", None, None), "true");
     b.destroy();

@@ -273,7 +273,8 @@ fn screen_bad_settings_end_in_a_defined_way() {
 }
 
 /// With no AMD channel free (max_channels 0), the screening flow cannot listen: voice_start
-/// says why, and the caller is connected unscreened with a warning rather than left waiting.
+/// says why, the result is unsure (amd_result=error) at once, and its action connects the caller
+/// unscreened rather than leaving them waiting.
 #[test]
 fn screen_without_a_free_amd_channel_connects_unscreened() {
     let sdk = sdk_or_skip!("screen_without_a_free_amd_channel_connects_unscreened");
@@ -281,7 +282,7 @@ fn screen_without_a_free_amd_channel_connects_unscreened() {
     screen_call(&fs, "5550020", "caller_silent", "");
     let long = Duration::from_secs(20);
     wait_logged(&fs, "ERR", "voice_start: no AMD channel free", long);
-    wait_logged(&fs, "WARNING", "amd_screen: 5550020: no AMD result; connecting unscreened", long);
+    wait_logged(&fs, "NOTICE", "amd_screen: 5550020 is unsure (error, ): connecting", long);
     wait_logged(&fs, "CRIT", "AMDFLOW agent=screen ", long);
     let agents = marks_where(&fs, "agent", "screen");
     assert_eq!(agents.len(), 1, "{agents:?}");

@@ -1,6 +1,7 @@
 //! The dialplan applications: voice_start, voice_stop, waitforresult.
 
 use super::detection::{self, DataPolicy, StartError};
+use super::call::report_error_result;
 use super::registry;
 use crate::freeswitch::entry::{cstr, App};
 use crate::freeswitch::log::{log_session, Level};
@@ -20,10 +21,21 @@ and runs amd_execute_on_machine/person/unsure.\0",
     const SYNTAX: &'static std::ffi::CStr = cstr(b"[silent_threshold=256,total_analysis_time=5000,debug=1,...]\0");
 
     fn run(session: Session, data: &str) {
-        if let Err(e) = detection::start(&session, data, DataPolicy::SkipBad) {
-            let level = if e == StartError::AlreadyRunning { Level::Warning } else { Level::Error };
-            let ignored = if e == StartError::AlreadyRunning { "; ignored" } else { "" };
-            log_session(&session, level, &format!("[{}] voice_start: {e}{ignored}", session.uuid()));
+        let uuid = session.uuid();
+        match detection::start(&session, data, DataPolicy::SkipBad) {
+            Ok(()) => {}
+            // The detection already running gives the result.
+            Err(StartError::AlreadyRunning) => {
+                log_session(&session, Level::Warning, &format!("[{uuid}] voice_start: {}; ignored", StartError::AlreadyRunning));
+            }
+            // No detection, but the call must still get a result: otherwise a dialplan that
+            // branches on amd_status, or relies on amd_execute_on_*, is left with nothing.
+            Err(e) => {
+                log_session(&session, Level::Error, &format!("[{uuid}] voice_start: {e}"));
+                report_error_result(&session, &uuid, Level::Info, "detection could not start", &e.to_string());
+                // Run the queued unsure action (e.g. a transfer) now, as waitforresult would.
+                session.parse_all_events();
+            }
         }
     }
 }

@@ -296,15 +296,7 @@ impl Call {
 
     /// Queues actions to run in the session's own thread.
     fn run_actions(&self, session: &Session, what: &str, to_run: Vec<actions::Action>) {
-        for a in to_run {
-            let st = session.execute_async(&a.app, a.arg.as_deref());
-            let text = format!("{} {}", a.app, a.arg.as_deref().unwrap_or(""));
-            if st.is_ok() {
-                log_session(session, self.log_level(), &format!("[{}] AMD {what}: queued {}", self.uuid, text.trim()));
-            } else {
-                log_session(session, Level::Error, &format!("[{}] AMD {what}: cannot queue {}: {st:?}", self.uuid, text.trim()));
-            }
-        }
+        queue_actions(session, &self.uuid, self.log_level(), what, to_run);
     }
 
     /// Detection cannot go on (audio it cannot take, or a bug of ours): no more frames are fed,
@@ -315,15 +307,7 @@ impl Call {
         log_session(session, Level::Error, &format!("[{}] AMD stopped: {why}", self.uuid));
         // Counted as ended without a decision (amd_stats), as it is.
         if !self.decided() {
-            log_session(session, Level::Warning, &format!("[{}] AMD detection ended by an error before a decision: amd_status=unsure, amd_result=error", self.uuid));
-            let channel = session.channel();
-            channel.set_var("amd_status", "unsure");
-            channel.set_var("amd_result", "error");
-            channel.set_var("amd_answered_by", "unknown");
-            let headers = [("Action", "Result"), ("AMD-Status", "unsure"), ("AMD-Result", "error"), ("AMD-Answered-By", "unknown"), ("AMD-Error", why)];
-            fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
-            // As for any unsure result, so a dialplan driven by amd_execute_on_* goes on.
-            self.run_actions(session, "unsure", actions::for_decision(Status::Unsure, |name| channel.var(name)));
+            report_error_result(session, &self.uuid, self.log_level(), "detection ended by an error before a decision", why);
         }
         self.on_finished(session);
     }
@@ -423,6 +407,33 @@ impl BugHandler for Call {
             log(level, &format!("[{}] AMD detection ended by {why} before {before}; channel slot freed", self.uuid));
         } else if self.debug() {
             log(Level::Info, &format!("[{}] AMD detection closed", self.uuid));
+        }
+    }
+}
+
+/// The result of a call whose detection failed (or never started): `unsure` with
+/// `amd_result=error`, a Result event carrying `AMD-Error: why`, and the unsure actions queued, so
+/// a dialplan branching on amd_status or driven by amd_execute_on_* goes on as for a person.
+pub fn report_error_result(session: &Session, uuid: &str, level: Level, what_happened: &str, why: &str) {
+    log_session(session, Level::Warning, &format!("[{uuid}] AMD {what_happened}: amd_status=unsure, amd_result=error"));
+    let channel = session.channel();
+    channel.set_var("amd_status", "unsure");
+    channel.set_var("amd_result", "error");
+    channel.set_var("amd_answered_by", "unknown");
+    let headers = [("Action", "Result"), ("AMD-Status", "unsure"), ("AMD-Result", "error"), ("AMD-Answered-By", "unknown"), ("AMD-Error", why)];
+    fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
+    queue_actions(session, uuid, level, "unsure", actions::for_decision(Status::Unsure, |name| channel.var(name)));
+}
+
+/// Queues actions to run in the session's own thread.
+fn queue_actions(session: &Session, uuid: &str, level: Level, what: &str, to_run: Vec<actions::Action>) {
+    for a in to_run {
+        let st = session.execute_async(&a.app, a.arg.as_deref());
+        let text = format!("{} {}", a.app, a.arg.as_deref().unwrap_or(""));
+        if st.is_ok() {
+            log_session(session, level, &format!("[{uuid}] AMD {what}: queued {}", text.trim()));
+        } else {
+            log_session(session, Level::Error, &format!("[{uuid}] AMD {what}: cannot queue {}: {st:?}", text.trim()));
         }
     }
 }
