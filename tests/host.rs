@@ -508,6 +508,25 @@ fn an_injected_panic_is_caught_and_the_call_still_gets_its_result() {
     check_decided(&next, "machine");
     assert_eq!(allocated(), 0);
 
+    // A panic while voice_start sets up (after the slot is taken and the call registered, before
+    // the media bug) is caught the same way: a result at once, nothing left behind. (The unsure
+    // action of a start that fails is checked where no slot is free.)
+    let at_start = Session::new(&uuid("fault-start"), mono(machine(8000), 8000));
+    at_start.set_var("amd_fault_injection", "start");
+    at_start.execute("voice_start", None);
+    assert_eq!((at_start.var("amd_status").as_deref(), at_start.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
+    let results: Vec<_> = events_for(&at_start.uuid).into_iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    assert_eq!(results.len(), 1, "one result event");
+    assert_eq!(results[0].header("AMD-Error"), Some("internal error: fault injected at start"));
+    assert_eq!((allocated(), at_start.bug_count()), (0, 0), "slot and bug given back");
+    // Not left registered: the channel can start detection again.
+    at_start.set_var("amd_fault_injection", "");
+    at_start.execute("voice_start", None);
+    assert_eq!((allocated(), at_start.bug_count()), (1, 1), "{:?}", logs_for(&at_start.uuid));
+    at_start.execute("voice_stop", None);
+    assert_eq!(allocated(), 0);
+    at_start.destroy();
+
     std::env::set_var("AMD_FAULT_INJECTION", "api");
     let reply = call_api("amd_info", None, None);
     std::env::remove_var("AMD_FAULT_INJECTION");

@@ -2,12 +2,13 @@
 //! (voice_start, voice_stop) and the API commands that act on a live channel by UUID
 //! (uuid_voice_start, uuid_voice_stop).
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::call::Call;
-use super::{config, registry, slots};
+use super::{config, fault, registry, slots};
 use crate::freeswitch::log::{log_session, Level};
-use crate::freeswitch::{media_bug, Session};
+use crate::freeswitch::{media_bug, panic_text, Session};
 use crate::params::{ParamError, Params};
 
 /// Why detection did not start.
@@ -17,6 +18,8 @@ pub enum StartError {
     NoSlotFree { allocated: usize, max: usize },
     BadData(Vec<ParamError>),
     Attach(String),
+    /// A bug of ours (a panic) while starting.
+    Internal(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -31,6 +34,7 @@ impl std::fmt::Display for StartError {
                 f.write_str(&all.join("; "))
             }
             StartError::Attach(why) => write!(f, "cannot attach to the channel's audio: {why}"),
+            StartError::Internal(why) => write!(f, "internal error: {why}"),
         }
     }
 }
@@ -62,8 +66,14 @@ fn params_for(session: &Session, data: &str, policy: DataPolicy) -> Result<Param
     Ok(params)
 }
 
-/// Starts detection on the session's read audio.
+/// Starts detection on the session's read audio. A panic on the way is an error like any other,
+/// and leaves no slot taken and no call registered.
 pub fn start(session: &Session, data: &str, policy: DataPolicy) -> Result<(), StartError> {
+    catch_unwind(AssertUnwindSafe(|| start_unguarded(session, data, policy)))
+        .unwrap_or_else(|p| Err(StartError::Internal(panic_text(&*p))))
+}
+
+fn start_unguarded(session: &Session, data: &str, policy: DataPolicy) -> Result<(), StartError> {
     let uuid = session.uuid();
     if registry::get(&uuid).is_some_and(|existing| !existing.ended()) {
         return Err(StartError::AlreadyRunning);
@@ -74,19 +84,38 @@ pub fn start(session: &Session, data: &str, policy: DataPolicy) -> Result<(), St
     }
     let debug = params.debug;
     let call = Arc::new(Call::new(uuid.clone(), params));
+    // Until the media bug has the call, every way out (a panic included) must end it.
+    let unattached = EndUnlessAttached(Some(call.clone()));
     if registry::insert(&call).is_err() {
         // Another start on this channel got in since the check above.
-        call.finish();
         return Err(StartError::AlreadyRunning);
     }
+    fault::point("start", || session.channel().var(fault::CHANNEL_VARIABLE));
     if let Err(st) = media_bug::attach(session, "mod_rust_amd", call.clone()) {
-        call.finish();
         return Err(StartError::Attach(format!("{st:?}")));
     }
+    unattached.attached();
     if debug {
         log_session(session, Level::Info, &format!("[{uuid}] AMD detection started"));
     }
     Ok(())
+}
+
+/// Ends a call that never reached its media bug: slot back, out of the registry.
+struct EndUnlessAttached(Option<Arc<Call>>);
+
+impl EndUnlessAttached {
+    fn attached(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for EndUnlessAttached {
+    fn drop(&mut self) {
+        if let Some(call) = self.0.take() {
+            call.finish();
+        }
+    }
 }
 
 /// Stops detection on the session (no result if none was reached) and frees its slot.

@@ -3,7 +3,8 @@
 //! caught before the FFI edge, and that the call still gets a result and gives back its slot.
 //! In a normal build `point` is empty and the closure that would look up the request never runs.
 
-/// The channel variable that asks for a fault during that call's detection (`detection`).
+/// The channel variable that asks for a fault in that call's voice_start (`start`) or detection
+/// (`detection`).
 pub const CHANNEL_VARIABLE: &str = "amd_fault_injection";
 /// The environment variable that asks for a fault in the API commands (`api`).
 pub const ENVIRONMENT_VARIABLE: &str = "AMD_FAULT_INJECTION";
