@@ -50,32 +50,39 @@ fn offline(path: &Path, params: &Params) -> Decision {
 
 /// The analyzer's whole outcome on `path` followed by FAR_TAIL_MS of silence.
 fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyze::Outcome {
-    offline_outcome_delayed(path, params, 0)
+    offline_outcome_shifted(path, params, 0)
 }
 
-/// As offline_outcome, with `delay_ms` of digital silence before the file.
-fn offline_outcome_delayed(path: &Path, params: &Params, delay_ms: u32) -> mod_rust_amd::analyze::Outcome {
+/// As offline_outcome, with the file shifted by `shift_ms`: that much digital silence before it,
+/// or (negative) its first ms cut.
+fn offline_outcome_shifted(path: &Path, params: &Params, shift_ms: i32) -> mod_rust_amd::analyze::Outcome {
     let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let tail = (audio.sample_rate * FAR_TAIL_MS / 1000) as usize;
     audio.samples.extend(std::iter::repeat(0).take(tail));
-    let lead = (audio.sample_rate * delay_ms / 1000) as usize;
-    audio.samples.splice(0..0, std::iter::repeat(0).take(lead));
+    let shift = (audio.sample_rate as usize * shift_ms.unsigned_abs() as usize) / 1000;
+    if shift_ms >= 0 {
+        audio.samples.splice(0..0, std::iter::repeat(0).take(shift));
+    } else {
+        audio.samples.drain(..shift.min(audio.samples.len()));
+    }
     analyze(&audio, params).unwrap()
 }
 
-/// The analyzer on the file as the call may have delivered it: the far end's first frame reaches
-/// the bug at an arbitrary point of the detector's 10 ms blocks, and where a word's edge falls
-/// against the blocks can move a word-count decision by a word (hundreds of ms). Of the ten
-/// possible block phases, the decision closest to the live one, timed from the file's start.
+/// The analyzer on the file as the call may have delivered it. The far end's audio reaches the
+/// bug at an arbitrary point of the detector's 10 ms blocks, a frame early or late (the first
+/// frame may go by before the bug is attached), and where a word's edge falls against the blocks
+/// can move a word-count decision by a word (hundreds of ms). Of the shifts from -20 to +9 ms,
+/// the decision closest to the live one, timed from the file's start.
 fn offline_nearest_phase(path: &Path, params: &Params, status: &str, live_ms: u64) -> Decision {
-    (0..10u32)
-        .map(|delay| {
-            let mut d = offline_outcome_delayed(path, params, delay).decision.unwrap_or_else(|| panic!("offline: no decision on {}", path.display()));
-            d.at_ms = d.at_ms.saturating_sub(u64::from(delay));
+    (-20..10i32)
+        .map(|shift| {
+            let outcome = offline_outcome_shifted(path, params, shift);
+            let mut d = outcome.decision.unwrap_or_else(|| panic!("offline: no decision on {}", path.display()));
+            d.at_ms = (d.at_ms as i64 - i64::from(shift)).max(0) as u64;
             d
         })
         .min_by_key(|d| (d.status.as_str() != status, d.at_ms.abs_diff(live_ms)))
-        .expect("ten phases")
+        .expect("thirty shifts")
 }
 
 struct Clip {
@@ -91,7 +98,7 @@ struct CallResult {
     status: String,
     result: String,
     ms: u64,
-    /// The offline analyzer on the clip's file (at the block phase closest to the live call).
+    /// The offline analyzer on the clip's file (at the shift closest to the live call).
     expected: Decision,
     /// The file's rate differs from the call's: FreeSWITCH resampled it.
     resampled: bool,
@@ -154,7 +161,7 @@ fn run_calls(fs: &Fs, clips: &[Clip]) -> Vec<CallResult> {
 
 /// Every mismatch between the live calls and the offline analyzer (and the labels, if given).
 /// The live decision must equal the analyzer's on the near end's recording exactly (time within
-/// a frame or two), and on the clip's file too (at the block phase nearest the call) unless FreeSWITCH resampled it, in which case
+/// a frame or two), and on the clip's file too (at the shift nearest the call) unless FreeSWITCH resampled it, in which case
 /// only the status must agree.
 fn check_calls(results: &[CallResult]) -> Vec<String> {
     let mut problems = Vec::new();
