@@ -266,7 +266,7 @@ fn message_end_report(scored: &[Scored]) -> MessageEndReport {
         .iter()
         .filter(|s| match (s.label.truth.as_str(), s.beep_heard_ms()) {
             ("human", Some(_)) => true,
-            ("machine", Some(heard)) => s.label.beep_ms.map_or(true, |real| heard + EARLY_BEEP_TOLERANCE_MS < real),
+            ("machine", Some(heard)) => s.label.beep_ms.is_none_or(|real| heard + EARLY_BEEP_TOLERANCE_MS < real),
             _ => false,
         })
         .count();

@@ -125,7 +125,7 @@ impl MessageEndWatch {
 
 fn in_beep_band(run: &ToneRun) -> bool {
     let ok = |f: f32| (BEEP_LOWEST_HZ..=BEEP_HIGHEST_HZ).contains(&f);
-    ok(run.freq) && run.freq2.map_or(true, ok)
+    ok(run.freq) && run.freq2.is_none_or(ok)
 }
 
 fn beep_of(run: &ToneRun) -> Beep {

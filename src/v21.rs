@@ -124,7 +124,7 @@ fn may_be_v21(stats: &BlockStats) -> bool {
     stats.level >= MIN_LEVEL && stats.rho2 <= RHO2_MAX && (RHO1_MIN..=RHO1_MAX).contains(&stats.rho1)
 }
 
-const _: () = assert!(HALF % LANES == 0);
+const _: () = assert!(HALF.is_multiple_of(LANES));
 
 /// cos and sin at the two frequencies over one block.
 struct Basis {
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn every_flag_gives_a_half_block_of_space_whatever_the_bit_timing() {
         // HDLC flags, 0x7E: two spaces, six marks.
-        let flag = |bit: usize| bit % 8 != 0 && bit % 8 != 7;
+        let flag = |bit: usize| !bit.is_multiple_of(8) && bit % 8 != 7;
         for offset in 0..BLOCK {
             let looks: Vec<Look> = fsk(flag, offset, 44).iter().map(look_at).collect();
             assert!(looks.iter().all(|l| l.fsk), "offset {offset}");

@@ -58,10 +58,10 @@ fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyze::Outco
 fn offline_outcome_shifted(path: &Path, params: &Params, shift_ms: i32) -> mod_rust_amd::analyze::Outcome {
     let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let tail = (audio.sample_rate * FAR_TAIL_MS / 1000) as usize;
-    audio.samples.extend(std::iter::repeat(0).take(tail));
+    audio.samples.extend(std::iter::repeat_n(0, tail));
     let shift = (audio.sample_rate as usize * shift_ms.unsigned_abs() as usize) / 1000;
     if shift_ms >= 0 {
-        audio.samples.splice(0..0, std::iter::repeat(0).take(shift));
+        audio.samples.splice(0..0, std::iter::repeat_n(0, shift));
     } else {
         audio.samples.drain(..shift.min(audio.samples.len()));
     }

@@ -169,7 +169,7 @@ unsafe fn read_frame<'a>(frame: *mut ffi::switch_frame_t) -> Option<AudioFrame<'
         return None;
     }
     let n = (f.datalen / 2) as usize;
-    let pcm = if (f.data as usize) % std::mem::align_of::<i16>() == 0 {
+    let pcm = if (f.data as usize).is_multiple_of(std::mem::align_of::<i16>()) {
         Cow::Borrowed(std::slice::from_raw_parts(f.data as *const i16, n))
     } else {
         let bytes = std::slice::from_raw_parts(f.data as *const u8, n * 2);

@@ -29,7 +29,7 @@ impl Synth {
 
     pub fn silence(&mut self, ms: u32) -> &mut Self {
         let n = self.n(ms);
-        self.samples.extend(std::iter::repeat(0).take(n));
+        self.samples.extend(std::iter::repeat_n(0, n));
         self
     }
 
@@ -158,7 +158,7 @@ impl Synth {
             let b = i as u64 * 300 / u64::from(self.rate);
             if b != bit_index {
                 bit_index = b;
-                mark = if b < flag_bits { b % 8 != 0 && b % 8 != 7 } else { self.noise() >= 0.0 };
+                mark = if b < flag_bits { !b.is_multiple_of(8) && b % 8 != 7 } else { self.noise() >= 0.0 };
             }
             let freq = if mark { 1650.0 } else { 1850.0 };
             phase += std::f64::consts::TAU * freq / f64::from(self.rate);

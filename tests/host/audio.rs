@@ -74,7 +74,7 @@ pub fn speech(rate: u32, segments: &[(u32, u32)], tail_ms: u32, level: f64) -> V
     let mut rng = Lcg(42);
     let ms = |m: u32| (u64::from(rate) * u64::from(m) / 1000) as usize;
     for (k, &(gap, len)) in segments.iter().enumerate() {
-        out.extend(std::iter::repeat(0i16).take(ms(gap)));
+        out.extend(std::iter::repeat_n(0i16, ms(gap)));
         let n = ms(len);
         let f0 = 110.0 + 20.0 * (k % 4) as f64;
         for i in 0..n {
@@ -92,7 +92,7 @@ pub fn speech(rate: u32, segments: &[(u32, u32)], tail_ms: u32, level: f64) -> V
             out.push((v * env * level).clamp(-32767.0, 32767.0) as i16);
         }
     }
-    out.extend(std::iter::repeat(0i16).take(ms(tail_ms)));
+    out.extend(std::iter::repeat_n(0i16, ms(tail_ms)));
     out
 }
 
@@ -110,7 +110,7 @@ pub fn machine(rate: u32) -> Vec<i16> {
         let t = i as f64 / f64::from(rate);
         v.push(((2.0 * std::f64::consts::PI * 1000.0 * t).sin() * 8000.0) as i16);
     }
-    v.extend(std::iter::repeat(0i16).take(rate as usize * 3));
+    v.extend(std::iter::repeat_n(0i16, rate as usize * 3));
     v
 }
 
@@ -121,5 +121,5 @@ pub fn silence(rate: u32, ms: u32) -> Vec<i16> {
 
 /// Interleaves a mono signal into `channels` identical channels.
 pub fn interleave(mono: &[i16], channels: u32) -> Vec<i16> {
-    mono.iter().flat_map(|s| std::iter::repeat(*s).take(channels as usize)).collect()
+    mono.iter().flat_map(|s| std::iter::repeat_n(*s, channels as usize)).collect()
 }
