@@ -73,7 +73,7 @@ fn offline_outcome_shifted(path: &Path, params: &Params, shift_ms: i32) -> mod_r
 /// frame may go by before the bug is attached), and where a word's edge falls against the blocks
 /// can move a word-count decision by a word (hundreds of ms). Of the shifts from -20 to +9 ms,
 /// the decision closest to the live one, timed from the file's start.
-fn offline_nearest_phase(path: &Path, params: &Params, status: &str, live_ms: u64) -> Decision {
+fn offline_nearest_shift(path: &Path, params: &Params, status: &str, live_ms: u64) -> Decision {
     (-20..10i32)
         .map(|shift| {
             let outcome = offline_outcome_shifted(path, params, shift);
@@ -139,7 +139,7 @@ fn run_calls(fs: &Fs, clips: &[Clip]) -> Vec<CallResult> {
     let mut out = Vec::new();
     for ((clip, u), mark) in clips.iter().zip(&uuids).zip(marks) {
         let get = |k: &str| mark.get(k).cloned().unwrap_or_default();
-        let expected = offline_nearest_phase(&clip.path, &params, &get("status"), get("ms").parse().unwrap_or(u64::MAX));
+        let expected = offline_nearest_shift(&clip.path, &params, &get("status"), get("ms").parse().unwrap_or(u64::MAX));
         let heard = offline(&fs.rec_file(&clip.tag), &params);
         let resampled = wav::read_file(&clip.path).unwrap().sample_rate != fs.rate;
         let event = fs.events.for_uuid(u).into_iter().find(|e| e.get("Action").map(String::as_str) == Some("Result"));
