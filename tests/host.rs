@@ -361,16 +361,20 @@ fn hangup_before_a_decision_frees_the_slot_and_logs_it() {
     assert!(logs_for(&s.uuid).iter().any(|l| l.contains("hangup before a decision")), "{:?}", logs_for(&s.uuid));
 }
 
+/// A paced call of `silence_ms` of silence whose extension "x" starts detection that cannot decide
+/// within the test (a 60 s analysis time) and blocks in waitforresult playing `prompt`: only
+/// something from outside can end the wait.
+fn waiting_without_a_decision(tag: &str, silence_ms: u32, prompt: &str) -> (Arc<Session>, Dialplan) {
+    let s = Session::new(&uuid(tag), mono(silence(8000, silence_ms), 8000));
+    s.pace_us.store(2000, Ordering::SeqCst);
+    let plan = dialplan(&[("x", &[("voice_start", "total_analysis_time=60000,silent_initial=60000"), ("waitforresult", prompt)])]);
+    (s, plan)
+}
+
 #[test]
 fn waitforresult_returns_on_hangup() {
     let _h = host();
-    let s = Session::new(&uuid("wait-hangup"), mono(silence(8000, 60_000), 8000));
-    s.pace_us.store(2000, Ordering::SeqCst);
-    // Long analysis time so that only the hangup can end the wait.
-    let plan = dialplan(&[(
-        "x",
-        &[("voice_start", "total_analysis_time=60000,silent_initial=60000"), ("waitforresult", "ivr/ivr-one_moment_please.wav")],
-    )]);
+    let (s, plan) = waiting_without_a_decision("wait-hangup", 60_000, "ivr/ivr-one_moment_please.wav");
     let s2 = s.clone();
     let far_end = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(150));
@@ -432,15 +436,7 @@ fn silence_is_a_silent_initial_person() {
 #[test]
 fn uuid_voice_stop_wakes_waitforresult() {
     let _h = host();
-    let s = Session::new(&uuid("stop-wakes"), mono(silence(8000, 30_000), 8000));
-    s.pace_us.store(2000, Ordering::SeqCst);
-    let plan = dialplan(&[(
-        "x",
-        &[
-            ("voice_start", "total_analysis_time=60000,silent_initial=60000"),
-            ("waitforresult", "ivr/ivr-welcome_to_freeswitch.wav"),
-        ],
-    )]);
+    let (s, plan) = waiting_without_a_decision("stop-wakes", 30_000, "ivr/ivr-welcome_to_freeswitch.wav");
     let s2 = s.clone();
     let stopper = std::thread::spawn(move || {
         while s2.read_ms.load(Ordering::SeqCst) < 200 {
