@@ -32,6 +32,11 @@ const PITCH_TOLERANCE: f32 = 0.015;
 const PITCH_TOLERANCE_HZ: f32 = 8.0;
 /// Blocks a tone may go unseen, or jump in level, and still go on.
 const MAX_MISSES: u8 = 1;
+/// A block still at the tone's pitch whose level moved by less than this is the tone wobbling
+/// through a codec (GSM moved one steady beep's block level by 4.6 dB for two blocks), not
+/// something else starting: it is forgiven for one block more than an odd block is.
+const WOBBLE_DB: f32 = 8.0;
+const MAX_WOBBLE_MISSES: u8 = MAX_MISSES + 1;
 /// A block this far under the tone is a lost packet (or a splice), not the tone ending...
 const DROPOUT_DB: f32 = 20.0;
 /// ... for as long as a few lost packets last; after that the tone has stopped.
@@ -395,7 +400,9 @@ impl ToneTracker {
                 }
             }
             self.misses += 1;
-            if self.misses <= MAX_MISSES && !other_tone {
+            let wobbling = same_tone && (level_db - run.level_db).abs() < WOBBLE_DB;
+            let forgiven = if wobbling { MAX_WOBBLE_MISSES } else { MAX_MISSES };
+            if self.misses <= forgiven && !other_tone {
                 return None;
             }
             let ended = *run;
@@ -578,6 +585,26 @@ mod tests {
         let (at, run) = ended.expect("ended");
         assert!(at <= 310 + 10 * u64::from(MAX_DROPOUT_BLOCKS + MAX_MISSES + 1), "ended at {at}");
         assert_eq!(run.end_ms(), run.start_ms + run.duration_ms);
+    }
+
+    #[test]
+    fn a_tone_wobbling_in_level_through_a_codec_is_one_run() {
+        // A GSM-coded beep's level dips 4.6 dB for two blocks at the same pitch.
+        let mut tracker = ToneTracker::default();
+        steady(&mut tracker, 10, 200, 950.0);
+        let start = tracker.current_start();
+        let same_pitch = Some(ToneObservation { freq: 951.0, freq2: None });
+        for t in [210, 220] {
+            assert_eq!(tracker.update(t, same_pitch, -24.6, true), None);
+        }
+        assert!(matches!(steady(&mut tracker, 230, 300, 950.0), Some(ToneUpdate::Ongoing(_))));
+        assert_eq!(tracker.current_start(), start, "one run through the dip");
+
+        // Two blocks 9 dB down at the same pitch are more than a wobble: the run ends there.
+        for t in [310, 320] {
+            tracker.update(t, same_pitch, -20.0 - WOBBLE_DB - 1.0, true);
+        }
+        assert!(!tracker.active() || tracker.current_start() != start, "a drop past the wobble ends the run");
     }
 
     #[test]
