@@ -365,7 +365,8 @@ impl ToneTracker {
                         _ => false,
                     }
             });
-            if same_tone && (level_db - run.level_db).abs() <= LEVEL_STEP_DB {
+            let level_step = (level_db - run.level_db).abs();
+            if same_tone && level_step <= LEVEL_STEP_DB {
                 let o = obs.expect("checked above");
                 // Follow slow drift, but not a glide: the tolerance is against this running pitch.
                 run.freq += 0.3 * (o.freq - run.freq);
@@ -400,7 +401,7 @@ impl ToneTracker {
                 }
             }
             self.misses += 1;
-            let wobbling = same_tone && (level_db - run.level_db).abs() < WOBBLE_DB;
+            let wobbling = same_tone && level_step < WOBBLE_DB;
             let forgiven = if wobbling { MAX_WOBBLE_MISSES } else { MAX_MISSES };
             if self.misses <= forgiven && !other_tone {
                 return None;
