@@ -13,6 +13,7 @@ use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
 use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
+use crate::talker_pitch::TalkerPitch;
 use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
 use crate::trace::BlockTrace;
 use crate::v21::V21Watch;
@@ -63,6 +64,15 @@ const STRONG_MODULATION_REACH: f32 = 2.0;
 const TALKER_VOICED: f32 = 0.85;
 /// Blocks of talk the talker level is learnt from.
 const TALKER_LEARN_BLOCKS: u32 = 30;
+/// Periodicity from which a block of the talker's talk teaches their pitch, and from which a
+/// block that did not pass for talk may still be their voice.
+const TALKER_PITCH_VOICED: f32 = 0.6;
+/// A block that did not pass for talk is still the talker's voice when it is periodic at their
+/// pitch and within this many dB of their level...
+const TALKER_HEARD_DB: f32 = 3.0;
+/// ... for this many blocks in a row (a vowel): the other voices in a room reach the talker's
+/// pitch and level now and then, but seldom hold both for that long.
+const TALKER_HEARD_BLOCKS: u32 = 10;
 /// Blocks a talker may stay under the foreground line and still count as talking.
 const FOREGROUND_HANG_BLOCKS: u32 = 15;
 /// How much quieter than the greeting a beep may be (dB).
@@ -119,6 +129,12 @@ struct State {
     talker_db: Option<f32>,
     foreground_hang: u32,
     talker_blocks: u32,
+    talker_pitch: TalkerPitch,
+    /// Blocks in a row, since the last talk, that sounded like the talker's voice.
+    talker_heard_run: u32,
+    /// End of the last such run: the talker was still talking then, under a busy background,
+    /// so the greeting went on and the silence after it had not begun.
+    talker_heard_end: Option<u64>,
     /// How far the talk envelope swung lately.
     envelope_swing: Swing,
     prev_db: f32,
@@ -167,6 +183,9 @@ impl Detector {
                 talker_db: None,
                 foreground_hang: 0,
                 talker_blocks: 0,
+                talker_pitch: TalkerPitch::default(),
+                talker_heard_run: 0,
+                talker_heard_end: None,
                 envelope_swing: Swing::new(MODULATION_PART_BLOCKS),
                 prev_db: 0.0,
                 prev_rho1: 0.0,
@@ -284,6 +303,9 @@ impl State {
             self.background_voicing.update(periodicity);
         }
         let foreground = self.is_foreground(stats.level, voice_in_noise, periodicity);
+        if self.decision.is_none() {
+            self.follow_talker_pitch(now, sound, foreground, periodicity);
+        }
         let sound = sound && foreground;
         if let Some(trace) = &mut self.trace {
             trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
@@ -363,6 +385,34 @@ impl State {
             if let Some(event) = event {
                 on_event(event);
             }
+        }
+    }
+
+    /// Learns the talker's pitch from their talk, and notes when a block that did not pass for
+    /// talk was their voice all the same (see talker_pitch.rs). `sound` is the block above the
+    /// background, `foreground` whether it passed for the talker.
+    fn follow_talker_pitch(&mut self, now: u64, sound: bool, foreground: bool, periodicity: f32) {
+        let Some(talker) = self.talker_db else {
+            return;
+        };
+        let voiced = periodicity >= TALKER_PITCH_VOICED;
+        let lag = self.voicing.pitch_lag();
+        if sound && foreground {
+            if voiced {
+                self.talker_pitch.learn(lag);
+            }
+            self.talker_heard_run = 0;
+            return;
+        }
+        let talkers_voice = sound && voiced && self.envelope_db >= talker - TALKER_HEARD_DB && self.talker_pitch.is_talkers(lag);
+        if !talkers_voice {
+            self.talker_heard_run = 0;
+            return;
+        }
+        self.talker_heard_run += 1;
+        if self.talker_heard_run >= TALKER_HEARD_BLOCKS {
+            self.talker_heard_end = Some(now);
+            self.talker_heard_run = 0;
         }
     }
 
@@ -518,8 +568,8 @@ impl State {
 
     fn measure(&self, now: u64) -> Evidence {
         let first = self.talk.greeting_start();
-        let last_sound = self.talk.last_sound_end();
-        let last_activity = self.talk.last_activity_end();
+        let last_sound = self.greeting_end();
+        let last_activity = self.last_activity();
         Evidence {
             words: self.talk.words(),
             greeting_ms: match (first, last_sound) {
@@ -529,6 +579,17 @@ impl State {
             silence_ms: now.saturating_sub(last_activity.unwrap_or(0)),
             longest_word_ms: self.talk.longest_word_ms(),
         }
+    }
+
+    /// End of the greeting so far: its last word, or the talker's voice heard under the
+    /// background after it.
+    fn greeting_end(&self) -> Option<u64> {
+        self.talk.last_sound_end().max(self.talker_heard_end)
+    }
+
+    /// End of the last sound that keeps the silence after the greeting from beginning.
+    fn last_activity(&self) -> Option<u64> {
+        self.talk.last_activity_end().max(self.talker_heard_end)
     }
 
     fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
@@ -558,7 +619,7 @@ impl State {
                 }
             }
             Some(greeting_start) => {
-                let last_sound = self.talk.last_sound_end().unwrap_or(greeting_start);
+                let last_sound = self.greeting_end().unwrap_or(greeting_start);
                 if self.talk.words() > p.noise_max_count {
                     return Some((Status::Machine, Cause::MaxCount));
                 }
@@ -568,7 +629,7 @@ impl State {
                 if last_sound - greeting_start >= u64::from(p.noise_max_intro) {
                     return Some((Status::Machine, Cause::MaxIntro));
                 }
-                let last_activity = self.talk.last_activity_end().unwrap_or(last_sound);
+                let last_activity = self.last_activity().unwrap_or(last_sound);
                 if now - last_activity >= u64::from(p.silent_after_intro) && !waiting_on_tone && !self.tones.active() {
                     return Some((Status::Person, Cause::SilentAfterIntro));
                 }

@@ -18,6 +18,7 @@ pub mod params;
 pub mod tools;
 mod swing;
 mod talk;
+mod talker_pitch;
 mod tone;
 mod v21;
 pub mod trace;

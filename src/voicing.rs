@@ -20,8 +20,8 @@ const DECIMATION: usize = 4;
 const PER_BLOCK: usize = BLOCK / DECIMATION;
 /// Lags at 2 kHz: 5 (400 Hz, a child's or a high female voice) to 31 (65 Hz, under the lowest
 /// male voices; longer lags would mostly find mains hum and an idling engine's firing rate).
-const MIN_LAG: usize = 5;
-const MAX_LAG: usize = 31;
+pub const MIN_LAG: usize = 5;
+pub const MAX_LAG: usize = 31;
 /// Share of the running autocorrelation kept from one block to the next: about 30 ms of memory,
 /// a few pitch periods of the lowest voices, short enough to follow a syllable.
 const KEEP: f32 = 0.72;
@@ -36,11 +36,13 @@ pub struct Voicing {
     recent: [f32; PER_BLOCK + LAGS],
     /// Running autocorrelation at lags 0..LAGS.
     acf: [f32; LAGS],
+    /// Lag of the strongest peak at the last update: the pitch period, if the block was voiced.
+    lag: u8,
 }
 
 impl Default for Voicing {
     fn default() -> Self {
-        Voicing { recent: [0.0; PER_BLOCK + LAGS], acf: [0.0; LAGS] }
+        Voicing { recent: [0.0; PER_BLOCK + LAGS], acf: [0.0; LAGS], lag: 0 }
     }
 }
 
@@ -58,10 +60,23 @@ impl Voicing {
         }
         let power = self.acf[0];
         if power <= 1.0 {
+            self.lag = 0;
             return 0.0;
         }
-        let peak = self.acf[MIN_LAG..=MAX_LAG].iter().fold(0.0f32, |a, &b| a.max(b));
+        let (mut peak, mut lag) = (0.0f32, 0);
+        for (l, &a) in self.acf.iter().enumerate().take(MAX_LAG + 1).skip(MIN_LAG) {
+            if a > peak {
+                (peak, lag) = (a, l);
+            }
+        }
+        self.lag = lag as u8;
         (peak / power).min(1.0)
+    }
+
+    /// The pitch period found by the last update, in samples at 2 kHz (MIN_LAG..=MAX_LAG),
+    /// or 0 when it heard nothing. Only meaningful where that update found the block periodic.
+    pub fn pitch_lag(&self) -> usize {
+        usize::from(self.lag)
     }
 }
 
@@ -179,6 +194,7 @@ mod tests {
         let mut v = Voicing::default();
         let p = last(&mut v, &blocks(vowel, 20));
         assert!(p > 0.8, "vowel periodicity {p}");
+        assert_eq!(v.pitch_lag(), 2000 / 125, "a 125 Hz voice's period, in samples at 2 kHz");
 
         let mut seed = 3;
         let samples: Vec<f32> = (0..8000).map(|_| noise(&mut seed)).collect();
