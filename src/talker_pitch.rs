@@ -18,12 +18,11 @@ const SAME_PITCH: f32 = 0.12;
 pub struct TalkerPitch {
     /// How often each pitch period was heard in the talker's voiced blocks.
     histogram: [u16; LAGS],
-    blocks: u32,
 }
 
 impl Default for TalkerPitch {
     fn default() -> Self {
-        TalkerPitch { histogram: [0; LAGS], blocks: 0 }
+        TalkerPitch { histogram: [0; LAGS] }
     }
 }
 
@@ -32,7 +31,6 @@ impl TalkerPitch {
     pub fn learn(&mut self, lag: usize) {
         if let Some(count) = lag.checked_sub(MIN_LAG).and_then(|i| self.histogram.get_mut(i)) {
             *count = count.saturating_add(1);
-            self.blocks += 1;
         }
     }
 
@@ -48,13 +46,14 @@ impl TalkerPitch {
 
     /// The median pitch period heard, once enough was heard.
     fn typical_lag(&self) -> Option<f32> {
-        if self.blocks < LEARN_BLOCKS {
+        let blocks: u32 = self.histogram.iter().map(|&c| u32::from(c)).sum();
+        if blocks < LEARN_BLOCKS {
             return None;
         }
         let mut seen = 0;
         for (i, &count) in self.histogram.iter().enumerate() {
             seen += u32::from(count);
-            if 2 * seen >= self.blocks {
+            if 2 * seen >= blocks {
                 return Some((MIN_LAG + i) as f32);
             }
         }
