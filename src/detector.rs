@@ -300,6 +300,7 @@ impl State {
         // Not inside talk: there the quiet blocks are mostly a voice's weak, voiced tails, and
         // over a greeting in loud noise they would make the noise look like voices.
         if self.decision.is_none() && background && !self.talk.is_talking() {
+            self.voicing.note_background();
             self.background_voicing.update(periodicity);
         }
         let foreground = self.is_foreground(stats.level, voice_in_noise, periodicity);

@@ -11,6 +11,7 @@ pub mod detector;
 pub mod eval;
 mod fft;
 mod frontend;
+mod mains_hum;
 mod median;
 mod message_end;
 mod noise_floor;

@@ -13,6 +13,7 @@
 //! that forgets older blocks: 20 samples x 32 lags per 10 ms block.
 
 use crate::frontend::BLOCK;
+use crate::mains_hum::MainsHum;
 use crate::wide::{wide_vectors, LANES};
 
 /// Internal samples averaged into one: 8 kHz down to 2 kHz.
@@ -38,11 +39,12 @@ pub struct Voicing {
     acf: [f32; LAGS],
     /// Lag of the strongest peak at the last update: the pitch period, if the block was voiced.
     lag: u8,
+    hum: MainsHum,
 }
 
 impl Default for Voicing {
     fn default() -> Self {
-        Voicing { recent: [0.0; PER_BLOCK + LAGS], acf: [0.0; LAGS], lag: 0 }
+        Voicing { recent: [0.0; PER_BLOCK + LAGS], acf: [0.0; LAGS], lag: 0, hum: MainsHum::default() }
     }
 }
 
@@ -52,8 +54,10 @@ impl Voicing {
     /// relative to the signal's power.
     pub fn update(&mut self, block: &[f32; BLOCK]) -> f32 {
         self.recent.copy_within(..LAGS, PER_BLOCK);
+        self.hum.begin_block();
         for (i, group) in block.chunks_exact(DECIMATION).enumerate() {
-            self.recent[PER_BLOCK - 1 - i] = group.iter().sum::<f32>() * (1.0 / DECIMATION as f32);
+            let sample = group.iter().sum::<f32>() * (1.0 / DECIMATION as f32);
+            self.recent[PER_BLOCK - 1 - i] = self.hum.filter(sample);
         }
         for (a, s) in self.acf.iter_mut().zip(block_sums(&self.recent)) {
             *a = *a * KEEP + s;
@@ -71,6 +75,11 @@ impl Voicing {
         }
         self.lag = lag as u8;
         (peak / power).min(1.0)
+    }
+
+    /// The block just measured was the line's background: lets the hum filter learn from it.
+    pub fn note_background(&mut self) {
+        self.hum.note_background();
     }
 
     /// The pitch period found by the last update, in samples at 2 kHz (MIN_LAG..=MAX_LAG),
