@@ -219,7 +219,8 @@ for n = 1, max_attempts do
 	end
 end
 
-log("NOTICE", name, "done: " .. outcome)
+-- The job's state goes before "done" is logged, so whoever waits for that line finds it gone.
 set_status(name, "done: " .. outcome)
 db_del(name)
 db_del(name .. "_uuid")
+log("NOTICE", name, "done: " .. outcome)
