@@ -490,7 +490,7 @@ fn a_long_voiced_greeting_in_loud_line_noise_with_mains_hum_under_it_is_a_machin
     // harmonics miss the hum filter's notches: a voice held dead steady on a multiple of the
     // mains frequency, as only a synthesiser holds it, would lose its period to them. (60 Hz hum
     // is found and taken out as well (see mains_hum.rs), but this greeting is still called a
-    // person under it: the 60 Hz filter's notches, every 20 Hz, leave less of the voice.)
+    // person under it; not worked out why, perhaps the 60 Hz filter's notches every 20 Hz.)
     let mut s = Synth::new(8000);
     s.silence(700).vowels(4000, 190, 70, 6000.0, 113.0).silence(2000);
     let talk = mean_abs(&s.samples[5600..5600 + 32000]);
