@@ -337,15 +337,21 @@ fn mean_abs(samples: &[i16]) -> f32 {
     samples.iter().map(|&x| f32::from(x).abs()).sum::<f32>() / samples.len() as f32
 }
 
-#[test]
-fn a_long_voiced_greeting_in_loud_line_noise_is_a_machine() {
-    // Four seconds of vowels about 6 dB above white line noise (the softer ones level with it):
-    // the noise fills the pauses, so the talk swings far less than 14 dB, but its periodicity
-    // marks it as a voice.
+/// Four seconds of vowels at `pitch_hz` about 6 dB above white line noise (the softer ones level
+/// with it), and the talk's mean |sample| before the noise went in.
+fn long_greeting_in_loud_line_noise(pitch_hz: f32) -> (Synth, f32) {
     let mut s = Synth::new(8000);
-    s.silence(700).vowels(4000, 190, 70, 6000.0, 120.0).silence(2000);
+    s.silence(700).vowels(4000, 190, 70, 6000.0, pitch_hz).silence(2000);
     let talk = mean_abs(&s.samples[5600..5600 + 32000]);
     s.add_noise(talk);
+    (s, talk)
+}
+
+#[test]
+fn a_long_voiced_greeting_in_loud_line_noise_is_a_machine() {
+    // The noise fills the pauses, so the talk swings far less than 14 dB, but its periodicity
+    // marks it as a voice.
+    let (s, _) = long_greeting_in_loud_line_noise(120.0);
     let d = decide(&Params::default(), &s);
     assert_eq!(d.status, Status::Machine, "{d:?}");
 }
@@ -491,10 +497,7 @@ fn a_long_voiced_greeting_in_loud_line_noise_with_mains_hum_under_it_is_a_machin
     // mains frequency, as only a synthesiser holds it, would lose its period to them. (60 Hz hum
     // is found and taken out as well (see mains_hum.rs), but this greeting is still called a
     // person under it; not worked out why, perhaps the 60 Hz filter's notches every 20 Hz.)
-    let mut s = Synth::new(8000);
-    s.silence(700).vowels(4000, 190, 70, 6000.0, 113.0).silence(2000);
-    let talk = mean_abs(&s.samples[5600..5600 + 32000]);
-    s.add_noise(talk);
+    let (mut s, talk) = long_greeting_in_loud_line_noise(113.0);
     add_hum(&mut s, 50.0, 3.0 * talk);
     let d = decide(&Params::default(), &s);
     assert_eq!(d.status, Status::Machine, "{d:?}");
