@@ -89,11 +89,11 @@ const VOICED: f32 = 0.5;
 /// Over a background of noise, a voiced block counts as sound this many dB nearer the floor.
 const VOICE_IN_NOISE_RELIEF_DB: f32 = 2.0;
 /// Blocks this close to the floor, and not sound, are the background the detector learns the
-/// periodicity of. The floor is the background's lowest moment, and in 10 ms blocks the rest of
-/// it sits well above that: pink noise and babble by 3-5 dB, a 60 Hz hum by up to 5 dB as its
-/// period beats against the blocks. A narrower band learns only the background's quietest
-/// blocks (the aperiodic gaps of babble), and too few of them to judge before the greeting
-/// starts. Much wider, it takes in weak syllables.
+/// periodicity of. The floor is the background's lowest moment, and a background whose level
+/// moves sits above it for much of the time: under a 60 Hz hum, whose period beats against the
+/// 10 ms blocks, line noise runs up to 5 dB over its floor. A narrower band learns too few
+/// blocks to judge the background before the greeting starts, and behind other talkers learns
+/// only the quietest, least voiced moments. Much wider, it takes in weak syllables.
 const BACKGROUND_BAND_DB: f32 = 5.0;
 /// Mean |sample| under which a block holds no tone worth following (about -66 dBFS): the
 /// high-pass filter's ringing after a tone stops in digital silence has a "pitch" of its own.
