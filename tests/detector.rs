@@ -180,14 +180,10 @@ fn a_beep_after_a_short_greeting_is_a_machine() {
 fn two_tone_beeps_count_too() {
     let mut s = Synth::new(8000);
     s.silence(500).noise_burst(600, 3000.0).silence(300);
-    let start = s.samples.len();
     s.tone(300, 700.0, 2500.0);
     let mut upper = Synth::new(8000);
     upper.silence(1400).tone(300, 1000.0, 2500.0);
-    for (a, b) in s.samples[start..].iter_mut().zip(&upper.samples[start..]) {
-        *a = a.saturating_add(*b);
-    }
-    s.silence(2000);
+    s.mix(&upper).silence(2000);
     let d = decide(&Params::default(), &s);
     assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep));
 }
@@ -376,10 +372,7 @@ fn a_hello_over_a_voice_in_the_room_is_still_a_person() {
     let mut room = Synth::new(8000);
     room.vowels(6000, 230, 30, 1500.0, 190.0);
     let mut s = Synth::new(8000);
-    s.silence(900).vowels(600, 190, 70, 4200.0, 110.0).silence(4500);
-    for (a, b) in s.samples.iter_mut().zip(&room.samples) {
-        *a = a.saturating_add(*b);
-    }
+    s.silence(900).vowels(600, 190, 70, 4200.0, 110.0).silence(4500).mix(&room);
     let talk = mean_abs(&s.samples[7200..7200 + 4800]);
     s.add_noise(talk * 0.6);
     let d = decide(&Params::default(), &s);
@@ -421,18 +414,9 @@ fn a_long_greeting_with_a_voice_in_the_room_behind_it_is_still_a_machine() {
     room.vowels(8000, 230, 10, 1500.0, 137.0);
     let mut s = Synth::new(8000);
     s.silence(900);
-    let two_pi = 2.0 * std::f32::consts::PI;
-    for i in 0..4 * 8000 {
-        let t = i as f32 / 8000.0;
-        // Five syllables a second over a 200 Hz voice: twelve harmonics, softer as they go up.
-        let syllable = 0.05 + 0.95 * (std::f32::consts::PI * 5.0 * t).sin().abs();
-        let voice: f32 = (1..=12).map(|h| (two_pi * 200.0 * h as f32 * t).sin() / h as f32).sum();
-        s.samples.push((3000.0 * syllable * voice) as i16);
-    }
-    s.silence(3100);
-    for (a, b) in s.samples.iter_mut().zip(&room.samples) {
-        *a = a.saturating_add(*b);
-    }
+    // Five syllables a second over a 200 Hz voice, with no breath in it.
+    voice(&mut s, 4000, 200.0, 3000.0, 0.0, five_syllables_a_second);
+    s.silence(3100).mix(&room);
     let d = decide(&Params::default(), &s);
     assert_eq!(d.status, Status::Machine, "{d:?}");
 }
@@ -451,6 +435,11 @@ fn voice(s: &mut Synth, ms: u32, pitch_hz: f32, amp: f32, breath: f32, envelope:
     }
 }
 
+/// An envelope of five syllables a second, each rising from 5% to full and back, at `t` seconds.
+fn five_syllables_a_second(t: f32) -> f32 {
+    0.05 + 0.95 * (std::f32::consts::PI * 5.0 * t).sin().abs()
+}
+
 /// A greeting at 125 Hz, four seconds of syllables, over a room of other voices at 190 Hz that
 /// AGC raises once the greeting's first second is over, so that they fill its dips.
 fn greeting_over_a_room() -> Synth {
@@ -459,13 +448,9 @@ fn greeting_over_a_room() -> Synth {
     room.gain(0, 1900, -14.0, -14.0).gain(1900, 400, -14.0, 0.0);
     let mut s = Synth::new(8000);
     s.silence(900);
-    let syllables = |t: f32| 0.05 + 0.95 * (std::f32::consts::PI * 5.0 * t).sin().abs();
-    voice(&mut s, 1000, 125.0, 3000.0, 1.0, syllables);
-    voice(&mut s, 3000, 125.0, 3000.0, 1.2, syllables);
-    s.silence(3100);
-    for (a, b) in s.samples.iter_mut().zip(&room.samples) {
-        *a = a.saturating_add(*b);
-    }
+    voice(&mut s, 1000, 125.0, 3000.0, 1.0, five_syllables_a_second);
+    voice(&mut s, 3000, 125.0, 3000.0, 1.2, five_syllables_a_second);
+    s.silence(3100).mix(&room);
     s
 }
 

@@ -87,6 +87,15 @@ impl Synth {
         self
     }
 
+    /// Adds `other` (another voice, a room, a second tone) onto these samples, from the start and
+    /// as far as both go, clipping as a line would.
+    pub fn mix(&mut self, other: &Synth) -> &mut Self {
+        for (a, b) in self.samples.iter_mut().zip(&other.samples) {
+            *a = a.saturating_add(*b);
+        }
+        self
+    }
+
     /// Adds white noise of peak amplitude `amp` under everything written so far.
     pub fn add_noise(&mut self, amp: f32) -> &mut Self {
         for i in 0..self.samples.len() {
