@@ -82,6 +82,12 @@ const BEEP_BELOW_TALKER_DB: f32 = 24.0;
 const FIRST_WORD_EXTRA_DB: f32 = 3.0;
 /// Hysteresis: once sounding, a block stays sound down to this many dB under the margin.
 const HYSTERESIS_DB: f32 = 3.0;
+/// Over steady noise a word's weak consonants and glides sink to a few dB over the floor for a
+/// block or two (the /l/ of a "Hello" in white noise at 10 dB SNR), which split a short word into
+/// pieces each too short for noise_min_length. There the hysteresis holds through this many
+/// quiet blocks, fewer than noise_inter_silence's 30 ms, and a voiced block of the word owes no
+/// first-word extra: that guards against other voices and a TV, which are not steady noise.
+const NOISE_WORD_HOLD_BLOCKS: u32 = 2;
 /// A block must stand this far above the floor before tone analysis is worth its cost.
 const TONE_GATE_DB: f32 = 6.0;
 /// Periodicity (see voicing.rs) from which a block is taken for a voice.
@@ -119,6 +125,8 @@ struct State {
     /// A tone that could open a SIT, waiting for its end before it may count as a beep.
     held_tone: Option<ToneRun>,
     sounding: bool,
+    /// Blocks since the last one above the background (0: the last block was).
+    quiet_blocks: u32,
     /// One bit per recent block, newest lowest: was it sound?
     sound_history: u32,
     /// Where the tone now being followed and the one before it started, and whether each began
@@ -180,6 +188,7 @@ impl Detector {
                 sit: SitProgress::default(),
                 held_tone: None,
                 sounding: false,
+                quiet_blocks: u32::MAX,
                 sound_history: 0,
                 tones_after_quiet: [(u64::MAX, false); 2],
                 recent_levels: [0.0; 3],
@@ -300,6 +309,7 @@ impl State {
         let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
         let sound = self.is_sound(stats.level, db, voice_in_noise);
         self.sounding = sound;
+        self.quiet_blocks = if sound { 0 } else { self.quiet_blocks.saturating_add(1) };
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
         // Not inside talk: there the quiet blocks are mostly a voice's weak, voiced tails, and
         // over a greeting in loud noise they would make the noise look like voices.
@@ -478,8 +488,9 @@ impl State {
         if margin == 0.0 {
             return true;
         }
-        let mut needed = if self.sounding { margin - HYSTERESIS_DB } else { margin };
-        if self.talk.first_word_start().is_none() {
+        let in_word = self.quiet_blocks == 0 || (self.background_voicing.is_noise() && self.quiet_blocks < NOISE_WORD_HOLD_BLOCKS);
+        let mut needed = if in_word { margin - HYSTERESIS_DB } else { margin };
+        if self.talk.first_word_start().is_none() && !(in_word && voice_in_noise) {
             needed += FIRST_WORD_EXTRA_DB;
         }
         if voice_in_noise {

@@ -365,6 +365,24 @@ fn a_voiced_hello_in_loud_line_noise_is_still_a_person() {
 
 
 #[test]
+fn a_hello_split_by_a_weak_glide_in_loud_line_noise_is_heard() {
+    // "Hel-lo" in white line noise: two short vowels, neither as long as noise_min_length, joined
+    // by a voiced /l/ that sinks to a few dB over the noise. Heard as one word, the greeting ends
+    // in silent-after-intro soon after it; heard as two blips, nobody spoke until silent_initial.
+    for glide_amp in [2200.0, 3000.0] {
+        let mut s = Synth::new(8000);
+        s.silence(1000).vowels(80, 80, 0, 6000.0, 120.0).vowels(40, 40, 0, glide_amp, 120.0).vowels(100, 100, 0, 6000.0, 120.0);
+        let greeting_end = s.at_ms();
+        s.silence(4500);
+        let talk = mean_abs(&s.samples[8000..8000 + 1760]);
+        s.add_noise(talk * 0.7);
+        let d = decide(&Params::default(), &s);
+        assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "glide {glide_amp}: {d:?}");
+        assert!(d.at_ms <= u64::from(greeting_end) + 1000, "glide {glide_amp}: decided at {}", d.at_ms);
+    }
+}
+
+#[test]
 fn a_hello_over_a_voice_in_the_room_is_still_a_person() {
     // Somebody talks on without pause behind the caller, 9 dB down, over loud line noise: it is
     // periodic, but so is the background the detector hears before the hello, so periodicity
