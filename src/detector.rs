@@ -124,8 +124,7 @@ struct State {
     sit: SitProgress,
     /// A tone that could open a SIT, waiting for its end before it may count as a beep.
     held_tone: Option<ToneRun>,
-    sounding: bool,
-    /// Blocks since the last one above the background (0: the last block was).
+    /// Blocks since the last one above the background: 0 while sounding.
     quiet_blocks: u32,
     /// One bit per recent block, newest lowest: was it sound?
     sound_history: u32,
@@ -187,7 +186,6 @@ impl Detector {
                 tones: ToneTracker::default(),
                 sit: SitProgress::default(),
                 held_tone: None,
-                sounding: false,
                 quiet_blocks: u32::MAX,
                 sound_history: 0,
                 tones_after_quiet: [(u64::MAX, false); 2],
@@ -308,7 +306,6 @@ impl State {
         };
         let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
         let sound = self.is_sound(stats.level, db, voice_in_noise);
-        self.sounding = sound;
         self.quiet_blocks = if sound { 0 } else { self.quiet_blocks.saturating_add(1) };
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
         // Not inside talk: there the quiet blocks are mostly a voice's weak, voiced tails, and
@@ -446,7 +443,7 @@ impl State {
         if drop == 0.0 {
             return true;
         }
-        let sound_now = self.sounding;
+        let sound_now = self.quiet_blocks == 0;
         match self.talker_db.as_mut() {
             Some(talker) => {
                 let below = *talker - self.envelope_db;
