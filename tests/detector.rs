@@ -363,7 +363,6 @@ fn a_voiced_hello_in_loud_line_noise_is_still_a_person() {
     assert!(d.at_ms <= 700 + 500 + 800, "decided at {}", d.at_ms);
 }
 
-
 #[test]
 fn a_hello_split_by_a_weak_glide_in_loud_line_noise_is_heard() {
     // "Hel-lo" in white line noise: two short vowels, neither as long as noise_min_length, joined
