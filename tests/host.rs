@@ -178,6 +178,16 @@ fn events_for(uuid: &str) -> Vec<fake_core::FiredEvent> {
     world().events.lock().unwrap().iter().filter(|e| e.header("Unique-ID") == Some(uuid)).cloned().collect()
 }
 
+/// The call's Result events (its decision, or the error that stood in for one).
+fn result_events(uuid: &str) -> Vec<fake_core::FiredEvent> {
+    events_for(uuid).into_iter().filter(|e| e.header("Action") == Some("Result")).collect()
+}
+
+/// The destinations of the transfers the session ran, in order.
+fn transfers(s: &Session) -> Vec<Option<String>> {
+    s.executed.lock().unwrap().iter().filter(|e| e.app == "transfer").map(|e| e.arg.clone()).collect()
+}
+
 fn logs_for(uuid: &str) -> Vec<String> {
     world().logs.lock().unwrap().iter().filter(|l| l.text.contains(uuid)).map(|l| l.text.clone()).collect()
 }
@@ -195,9 +205,8 @@ fn check_decided(s: &Session, want_status: &str) {
     let ms: u64 = s.var("amd_result_ms").expect("amd_result_ms set").parse().unwrap();
     assert_eq!(status, want_status, "amd_result={result} at {ms} ms");
     assert!(ms > 0 && ms <= 5000 + 100, "decision at {ms} ms");
-    let evs = events_for(&s.uuid);
-    assert!(evs.iter().all(|e| e.subclass == "AMD::EVENT"));
-    let results: Vec<_> = evs.iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    assert!(events_for(&s.uuid).iter().all(|e| e.subclass == "AMD::EVENT"));
+    let results = result_events(&s.uuid);
     assert_eq!(results.len(), 1, "one result event");
     assert_eq!(results[0].header("AMD-Status"), Some(status.as_str()));
     assert_eq!(results[0].header("variable_amd_status"), Some(status.as_str()));
@@ -280,11 +289,10 @@ fn reload_rereads_config_and_logs_bad_values() {
     assert!(logs_for(&c.uuid).iter().any(|l| l.contains("no AMD channel free")));
     // ... but the call still gets a result, at once, and its unsure action runs.
     assert_eq!((c.var("amd_status").as_deref(), c.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
-    let results: Vec<_> = events_for(&c.uuid).into_iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    let results = result_events(&c.uuid);
     assert_eq!(results.len(), 1, "one result event");
     assert_eq!(results[0].header("AMD-Error"), Some("no AMD channel free (2 in use, max_channels 2)"));
-    let transfers: Vec<_> = c.executed.lock().unwrap().iter().filter(|e| e.app == "transfer").map(|e| e.arg.clone()).collect();
-    assert_eq!(transfers, vec![Some("amd_unsure XML default".to_string())]);
+    assert_eq!(transfers(&c), vec![Some("amd_unsure XML default".to_string())]);
     assert!(a.var("amd_status").is_none() && b.var("amd_status").is_none(), "detecting, no result yet");
     a.execute("voice_stop", None);
     assert_eq!(call_api("amd_available", None, None), "true");
@@ -463,14 +471,10 @@ fn audio_it_cannot_take_gives_unsure_error_and_runs_the_unsure_action() {
     run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
     assert_eq!(s.var("amd_status").as_deref(), Some("unsure"));
     assert_eq!(s.var("amd_result").as_deref(), Some("error"));
-    let evs = events_for(&s.uuid);
-    let results: Vec<_> = evs.iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    let results = result_events(&s.uuid);
     assert_eq!(results.len(), 1, "one result event");
     assert!(results[0].header("AMD-Error").is_some_and(|e| e.contains("4000")), "{:?}", results[0].header("AMD-Error"));
-    let ex = s.executed.lock().unwrap();
-    let transfers: Vec<_> = ex.iter().filter(|e| e.app == "transfer").collect();
-    assert_eq!(transfers.len(), 1, "{ex:?}");
-    assert_eq!(transfers[0].arg.as_deref(), Some("amd_unsure XML default"));
+    assert_eq!(transfers(&s), vec![Some("amd_unsure XML default".to_string())]);
     assert_eq!(allocated(), 0);
     assert_eq!(s.bug_count(), 0);
 }
@@ -488,14 +492,12 @@ fn an_injected_panic_is_caught_and_the_call_still_gets_its_result() {
     s.set_var("amd_fault_injection", "detection");
     run_call(&s, &with_found("amd_test", AMD_TEST), "amd_test");
     assert_eq!((s.var("amd_status").as_deref(), s.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
-    let evs = events_for(&s.uuid);
-    let results: Vec<_> = evs.iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    let results = result_events(&s.uuid);
     assert_eq!(results.len(), 1, "one result event");
     assert_eq!(results[0].header("AMD-Error"), Some("internal error: fault injected at detection"));
     let logs = logs_for(&s.uuid);
     assert!(logs.iter().any(|l| l.contains("AMD stopped: internal error: fault injected at detection")), "{logs:?}");
-    let transfers: Vec<_> = s.executed.lock().unwrap().iter().filter(|e| e.app == "transfer").map(|e| e.arg.clone()).collect();
-    assert_eq!(transfers, vec![Some("amd_unsure XML default".to_string())]);
+    assert_eq!(transfers(&s), vec![Some("amd_unsure XML default".to_string())]);
     assert_eq!(allocated(), 0);
     assert_eq!(s.bug_count(), 0);
 
@@ -511,7 +513,7 @@ fn an_injected_panic_is_caught_and_the_call_still_gets_its_result() {
     at_start.set_var("amd_fault_injection", "start");
     at_start.execute("voice_start", None);
     assert_eq!((at_start.var("amd_status").as_deref(), at_start.var("amd_result").as_deref()), (Some("unsure"), Some("error")));
-    let results: Vec<_> = events_for(&at_start.uuid).into_iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    let results = result_events(&at_start.uuid);
     assert_eq!(results.len(), 1, "one result event");
     assert_eq!(results[0].header("AMD-Error"), Some("internal error: fault injected at start"));
     assert_eq!((allocated(), at_start.bug_count()), (0, 0), "slot and bug given back");

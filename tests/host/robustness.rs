@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::audio::{interleave, machine, silence, speech};
 use crate::fake_core::{call_api, world, Audio, Session};
 use crate::memory::{heap_measurable, module_bytes};
-use crate::{allocated, events_for, host, mono, no_panics, reload, uuid, TEST_CONFIG};
+use crate::{allocated, host, mono, no_panics, reload, result_events, uuid, TEST_CONFIG};
 
 /// xorshift64: reproducible randomness without a dependency.
 struct Rng(u64);
@@ -57,7 +57,7 @@ fn assert_accounted(started: u64) {
 fn assert_call_consistent(s: &Session) {
     assert_eq!(s.bug_count(), 0, "{}", s.uuid);
     assert_eq!(s.bug_adds.load(Ordering::SeqCst), s.bug_closes.load(Ordering::SeqCst), "{}", s.uuid);
-    let results: Vec<_> = events_for(&s.uuid).into_iter().filter(|e| e.header("Action") == Some("Result")).collect();
+    let results = result_events(&s.uuid);
     match s.var("amd_status") {
         Some(status) => {
             assert_eq!(results.len(), 1, "{}: one Result event", s.uuid);
