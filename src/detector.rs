@@ -360,7 +360,9 @@ impl State {
         }
         self.sound_history = (self.sound_history << 1) | u32::from(sound);
 
-        match self.talk.update(now, sound) {
+        // Asked only until the first word, the one that loose syllables may make.
+        let syllables_join = self.talk.first_word_start().is_none() && self.background_voicing.is_steady_noise();
+        match self.talk.update(now, sound, syllables_join) {
             Some(TalkEdge::Start { at_ms }) => on_event(Event::StartTalking { at_ms }),
             Some(TalkEdge::Stop { at_ms }) => on_event(Event::StopTalking { at_ms }),
             None => {}

@@ -1,6 +1,11 @@
 //! From "this 10 ms block has sound" to words and talk segments, with mod_com_amd's timers:
 //! a word needs `noise_min_length` of sound, `noise_inter_silence` of quiet ends it, and
 //! `silent_max_session` of quiet ends the talk segment (the Stop Talking edge).
+//!
+//! Over steady loud noise a word can reach the caller as loose syllables, only its vowels
+//! standing out of the noise, none as long as `noise_min_length`. There, syllables that follow
+//! one another closely enough to be one greeting make its first word together once their sound
+//! adds up to `noise_min_length`.
 
 use crate::frontend::BLOCK_MS;
 
@@ -23,6 +28,8 @@ pub struct TalkTracker {
     /// A sound run is open (it may have short gaps in it).
     run_start: Option<u64>,
     run_counted: bool,
+    /// The open run has lasted long enough to be a syllable of the lead.
+    run_in_lead: bool,
     quiet_ms: u64,
     talking: bool,
     /// End of the last block with sound in a counted word.
@@ -31,6 +38,9 @@ pub struct TalkTracker {
     /// Before the first word: start and end of the syllables heard so far with no long gap
     /// between them, which the first word then carries on.
     lead: Option<(u64, u64)>,
+    /// Syllables in the lead, and their sound in ms (the gaps inside them not counted).
+    lead_syllables: u32,
+    lead_sound_ms: u64,
     greeting_start: Option<u64>,
     /// End of the last block with any sound after the first word, short runs included.
     last_activity_end: Option<u64>,
@@ -48,11 +58,14 @@ impl TalkTracker {
             lead_gap_ms: u64::from(lead_gap_ms).max(BLOCK_MS),
             run_start: None,
             run_counted: false,
+            run_in_lead: false,
             quiet_ms: 0,
             talking: false,
             last_sound_end: None,
             first_word_start: None,
             lead: None,
+            lead_syllables: 0,
+            lead_sound_ms: 0,
             greeting_start: None,
             last_activity_end: None,
             words: 0,
@@ -61,7 +74,9 @@ impl TalkTracker {
     }
 
     /// Feeds one block ending at `end_ms`; returns a talking edge if one happened.
-    pub fn update(&mut self, end_ms: u64, sound: bool) -> Option<TalkEdge> {
+    /// `syllables_join`: the background is steady noise, so the lead's syllables may make the
+    /// first word together.
+    pub fn update(&mut self, end_ms: u64, sound: bool, syllables_join: bool) -> Option<TalkEdge> {
         let start_ms = end_ms.saturating_sub(BLOCK_MS);
         let mut edge = None;
         if sound {
@@ -73,9 +88,21 @@ impl TalkTracker {
                 } else {
                     let lead_start = self.lead.map_or(run_start, |(start, _)| start);
                     self.lead = Some((lead_start, end_ms));
+                    if self.run_in_lead {
+                        self.lead_sound_ms += BLOCK_MS;
+                    } else {
+                        self.run_in_lead = true;
+                        self.lead_syllables += 1;
+                        self.lead_sound_ms += end_ms - run_start;
+                    }
                 }
             }
-            let new_word = !self.run_counted && end_ms - run_start >= self.min_word_ms.max(BLOCK_MS);
+            let long_enough = end_ms - run_start >= self.min_word_ms.max(BLOCK_MS);
+            let syllables_make_it = syllables_join
+                && self.first_word_start.is_none()
+                && self.lead_syllables >= 2
+                && self.lead_sound_ms >= self.min_word_ms;
+            let new_word = !self.run_counted && (long_enough || syllables_make_it);
             if new_word {
                 self.run_counted = true;
                 self.words += 1;
@@ -100,10 +127,13 @@ impl TalkTracker {
             self.quiet_ms += BLOCK_MS;
             if self.lead.is_some_and(|(_, end)| end_ms - end >= self.lead_gap_ms) {
                 self.lead = None;
+                self.lead_syllables = 0;
+                self.lead_sound_ms = 0;
             }
             if self.run_start.is_some() && self.quiet_ms >= self.word_gap_ms {
                 self.run_start = None;
                 self.run_counted = false;
+                self.run_in_lead = false;
             }
             if self.talking {
                 if let Some(last) = self.last_sound_end {
@@ -156,12 +186,17 @@ mod tests {
     use super::*;
 
     fn run(tracker: &mut TalkTracker, pattern: &[(bool, u64)]) -> Vec<TalkEdge> {
+        run_over(tracker, pattern, false)
+    }
+
+    /// `steady_noise`: the background lets syllables join into a word.
+    fn run_over(tracker: &mut TalkTracker, pattern: &[(bool, u64)], steady_noise: bool) -> Vec<TalkEdge> {
         let mut t = 0;
         let mut edges = Vec::new();
         for &(sound, ms) in pattern {
             for _ in 0..ms / BLOCK_MS {
                 t += BLOCK_MS;
-                edges.extend(tracker.update(t, sound));
+                edges.extend(tracker.update(t, sound, steady_noise));
             }
         }
         edges
@@ -219,6 +254,39 @@ mod tests {
         run(&mut tr, &[(false, 100), (true, 60), (false, 300), (true, 60), (false, 500), (true, 200), (false, 300)]);
         assert_eq!(tr.first_word_start(), Some(1020));
         assert_eq!(tr.greeting_start(), Some(100));
+    }
+
+    #[test]
+    fn over_steady_noise_syllables_that_add_up_to_a_word_make_the_first_word() {
+        // 60 and 70 ms syllables 300 ms apart, then nothing: no single run is a word.
+        let pattern = [(false, 100), (true, 60), (false, 300), (true, 70), (false, 1000)];
+        let mut apart = TalkTracker::new(120, 30, 200, 750);
+        run(&mut apart, &pattern);
+        assert_eq!(apart.words(), 0, "without the noise's leave each is a blip");
+
+        let mut joined = TalkTracker::new(120, 30, 200, 750);
+        let edges = run_over(&mut joined, &pattern, true);
+        assert_eq!(joined.words(), 1);
+        assert_eq!(joined.greeting_start(), Some(100));
+        // The second syllable's first 60 ms complete the 120 ms of sound at 520; its run is the
+        // first word, and it goes on to 530.
+        assert_eq!(joined.first_word_start(), Some(460));
+        assert_eq!(joined.last_sound_end(), Some(530));
+        assert_eq!(edges, vec![TalkEdge::Start { at_ms: 460 }, TalkEdge::Stop { at_ms: 530 }]);
+    }
+
+    #[test]
+    fn syllables_too_far_apart_or_too_short_do_not_add_up() {
+        for pattern in [
+            // A gap of silent_after_intro between them: two utterances, not one greeting.
+            [(false, 100), (true, 60), (false, 750), (true, 70), (false, 1000)],
+            // 30 ms clicks are not syllables.
+            [(false, 100), (true, 30), (false, 100), (true, 30), (false, 1000)],
+        ] {
+            let mut tr = TalkTracker::new(120, 30, 200, 750);
+            run_over(&mut tr, &pattern, true);
+            assert_eq!(tr.words(), 0, "{pattern:?}");
+        }
     }
 
     #[test]

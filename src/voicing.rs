@@ -131,6 +131,9 @@ const PERCENTILE: f32 = 0.25;
 /// A background whose lower quarter is no more periodic than this is noise: line hiss or
 /// pink noise measure about 0.2, car noise 0.25; babble 0.35, a TV or music 0.5 and more.
 const NOISE_BACKGROUND: f32 = 0.3;
+/// Steady noise, line hiss to car noise, with no room for babble at the edge of NOISE_BACKGROUND:
+/// what may join loose syllables into a word (see talk.rs).
+const STEADY_NOISE_BACKGROUND: f32 = 0.25;
 
 impl Default for BackgroundVoicing {
     fn default() -> Self {
@@ -164,6 +167,12 @@ impl BackgroundVoicing {
     /// True once the background has been heard long enough and has no period of its own.
     pub fn is_noise(&self) -> bool {
         self.mass >= LEARN_BLOCKS && self.low_percentile() <= NOISE_BACKGROUND
+    }
+
+    /// True once the background has been heard long enough and is plainly steady noise: hiss,
+    /// pink or car noise, not faint voices that only just pass for noise.
+    pub fn is_steady_noise(&self) -> bool {
+        self.mass >= LEARN_BLOCKS && self.low_percentile() <= STEADY_NOISE_BACKGROUND
     }
 }
 
@@ -238,5 +247,17 @@ mod tests {
             bg.update(0.6);
         }
         assert!(!bg.is_noise(), "voices behind the caller");
+    }
+
+    #[test]
+    fn faint_babble_can_pass_for_noise_but_not_for_steady_noise() {
+        let mut hiss = BackgroundVoicing::default();
+        let mut babble = BackgroundVoicing::default();
+        for i in 0..100 {
+            hiss.update(if i % 2 == 0 { 0.15 } else { 0.3 });
+            babble.update(if i % 2 == 0 { 0.27 } else { 0.45 });
+        }
+        assert!(hiss.is_noise() && hiss.is_steady_noise());
+        assert!(babble.is_noise() && !babble.is_steady_noise());
     }
 }

@@ -383,6 +383,34 @@ fn a_hello_split_by_a_weak_glide_in_loud_line_noise_is_heard() {
 }
 
 #[test]
+fn a_hello_heard_only_as_its_two_vowels_in_loud_line_noise_is_heard() {
+    // Louder noise than above: "Hel-lo" reaches the caller as two vowels of 80 and 90 ms with
+    // its /l/ lost in the noise. Together they are a word; the greeting ends in
+    // silent-after-intro soon after it, where two blips would leave silent_initial to decide.
+    let mut s = Synth::new(8000);
+    s.silence(1000);
+    let greeting_start = s.samples.len();
+    s.vowels(80, 80, 0, 6000.0, 120.0).silence(250).vowels(90, 90, 0, 6000.0, 120.0);
+    let (greeting_end, talk) = (s.at_ms(), mean_abs(&s.samples[greeting_start..]));
+    s.silence(4500);
+    s.add_noise(talk * 0.9);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+    assert!(d.at_ms <= u64::from(greeting_end) + 1000, "decided at {}", d.at_ms);
+
+    // One vowel alone is a blip in the noise, not somebody talking.
+    let mut s = Synth::new(8000);
+    s.silence(1000);
+    let blip_start = s.samples.len();
+    s.vowels(90, 90, 0, 6000.0, 120.0);
+    let talk = mean_abs(&s.samples[blip_start..]);
+    s.silence(4500);
+    s.add_noise(talk * 0.9);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentInitial), "{d:?}");
+}
+
+#[test]
 fn a_hello_over_a_voice_in_the_room_is_still_a_person() {
     // Somebody talks on without pause behind the caller, 9 dB down, over loud line noise: it is
     // periodic, but so is the background the detector hears before the hello, so periodicity
