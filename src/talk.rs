@@ -98,11 +98,7 @@ impl TalkTracker {
                 }
             }
             let long_enough = end_ms - run_start >= self.min_word_ms.max(BLOCK_MS);
-            let syllables_make_it = syllables_join
-                && self.first_word_start.is_none()
-                && self.lead_syllables >= 2
-                && self.lead_sound_ms >= self.min_word_ms;
-            let new_word = !self.run_counted && (long_enough || syllables_make_it);
+            let new_word = !self.run_counted && (long_enough || (syllables_join && self.lead_adds_up_to_a_word()));
             if new_word {
                 self.run_counted = true;
                 self.words += 1;
@@ -130,6 +126,20 @@ impl TalkTracker {
                 self.lead_syllables = 0;
                 self.lead_sound_ms = 0;
             }
+            // A greeting right at the answer can be over before the background is known to be
+            // steady noise; its syllables make the word then, as long as they still lead into one.
+            if syllables_join && self.lead_adds_up_to_a_word() {
+                if let Some((start, end)) = self.lead {
+                    self.first_word_start = Some(start);
+                    self.greeting_start = Some(start);
+                    self.words += 1;
+                    self.run_counted = self.run_start.is_some();
+                    self.last_sound_end = Some(end);
+                    self.longest_word_ms = end - start;
+                    self.talking = true;
+                    return Some(TalkEdge::Start { at_ms: start });
+                }
+            }
             if self.run_start.is_some() && self.quiet_ms >= self.word_gap_ms {
                 self.run_start = None;
                 self.run_counted = false;
@@ -145,6 +155,11 @@ impl TalkTracker {
             }
         }
         edge
+    }
+
+    /// The lead holds two syllables or more whose sound adds up to a word, and no word came yet.
+    fn lead_adds_up_to_a_word(&self) -> bool {
+        self.first_word_start.is_none() && self.lead_syllables >= 2 && self.lead_sound_ms >= self.min_word_ms
     }
 
     /// Inside a talk segment (between its Start and Stop edges).
@@ -191,7 +206,11 @@ mod tests {
 
     /// `steady_noise`: the background lets syllables join into a word.
     fn run_over(tracker: &mut TalkTracker, pattern: &[(bool, u64)], steady_noise: bool) -> Vec<TalkEdge> {
-        let mut t = 0;
+        run_over_from(tracker, 0, pattern, steady_noise)
+    }
+
+    /// Goes on from `t` ms, where an earlier run stopped.
+    fn run_over_from(tracker: &mut TalkTracker, mut t: u64, pattern: &[(bool, u64)], steady_noise: bool) -> Vec<TalkEdge> {
         let mut edges = Vec::new();
         for &(sound, ms) in pattern {
             for _ in 0..ms / BLOCK_MS {
@@ -273,6 +292,26 @@ mod tests {
         assert_eq!(joined.first_word_start(), Some(460));
         assert_eq!(joined.last_sound_end(), Some(530));
         assert_eq!(edges, vec![TalkEdge::Start { at_ms: 460 }, TalkEdge::Stop { at_ms: 530 }]);
+    }
+
+    #[test]
+    fn syllables_heard_before_the_background_was_known_make_the_word_once_it_is() {
+        // The syllables of a greeting at the answer, and the background judged steady noise
+        // only 200 ms after them: still within silent_after_intro, so they lead into a word.
+        let mut tr = TalkTracker::new(120, 30, 200, 750);
+        let mut edges = run(&mut tr, &[(false, 20), (true, 90), (false, 140), (true, 70), (false, 200)]);
+        assert_eq!(tr.words(), 0);
+        edges.extend(run_over_from(&mut tr, 520, &[(false, 10), (false, 300)], true));
+        assert_eq!(tr.words(), 1);
+        assert_eq!(tr.greeting_start(), Some(20));
+        assert_eq!(tr.last_sound_end(), Some(320));
+        assert_eq!(edges, vec![TalkEdge::Start { at_ms: 20 }, TalkEdge::Stop { at_ms: 320 }]);
+
+        // Heard as steady noise only after silent_after_intro: the syllables led nowhere.
+        let mut late = TalkTracker::new(120, 30, 200, 750);
+        run(&mut late, &[(false, 20), (true, 90), (false, 140), (true, 70), (false, 760)]);
+        run_over_from(&mut late, 1080, &[(false, 300)], true);
+        assert_eq!(late.words(), 0);
     }
 
     #[test]

@@ -411,6 +411,22 @@ fn a_hello_heard_only_as_its_two_vowels_in_loud_line_noise_is_heard() {
 }
 
 #[test]
+fn a_hello_at_the_answer_heard_as_two_vowels_in_loud_line_noise_is_heard() {
+    // The same two vowels 20 ms after the answer: the greeting is over before the detector
+    // has heard enough of the noise to know it is steady, and is heard once it does.
+    let mut s = Synth::new(8000);
+    s.silence(20);
+    let greeting_start = s.samples.len();
+    s.vowels(90, 90, 0, 6000.0, 120.0).silence(140).vowels(70, 70, 0, 6000.0, 120.0);
+    let (greeting_end, talk) = (s.at_ms(), mean_abs(&s.samples[greeting_start..]));
+    s.silence(4500);
+    s.add_noise(talk * 0.9);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
+    assert!(d.at_ms <= u64::from(greeting_end) + 1000, "decided at {}", d.at_ms);
+}
+
+#[test]
 fn a_hello_over_a_voice_in_the_room_is_still_a_person() {
     // Somebody talks on without pause behind the caller, 9 dB down, over loud line noise: it is
     // periodic, but so is the background the detector hears before the hello, so periodicity
