@@ -301,7 +301,7 @@ mod tests {
         let mut tr = TalkTracker::new(120, 30, 200, 750);
         let mut edges = run(&mut tr, &[(false, 20), (true, 90), (false, 140), (true, 70), (false, 200)]);
         assert_eq!(tr.words(), 0);
-        edges.extend(run_over_from(&mut tr, 520, &[(false, 10), (false, 300)], true));
+        edges.extend(run_over_from(&mut tr, 520, &[(false, 300)], true));
         assert_eq!(tr.words(), 1);
         assert_eq!(tr.greeting_start(), Some(20));
         assert_eq!(tr.last_sound_end(), Some(320));
