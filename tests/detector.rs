@@ -333,6 +333,20 @@ fn mean_abs(samples: &[i16]) -> f32 {
     samples.iter().map(|&x| f32::from(x).abs()).sum::<f32>() / samples.len() as f32
 }
 
+/// `lead_ms` of quiet, a greeting written by `greet`, 4.5 s of quiet, all under white line
+/// noise of `noise_to_talk` times the greeting's mean |sample|: the default detector's decision
+/// and where the greeting ended.
+fn greeting_in_line_noise(lead_ms: u32, greet: impl FnOnce(&mut Synth), noise_to_talk: f32) -> (Decision, u32) {
+    let mut s = Synth::new(8000);
+    s.silence(lead_ms);
+    let greeting_start = s.samples.len();
+    greet(&mut s);
+    let (greeting_end, talk) = (s.at_ms(), mean_abs(&s.samples[greeting_start..]));
+    s.silence(4500);
+    s.add_noise(talk * noise_to_talk);
+    (decide(&Params::default(), &s), greeting_end)
+}
+
 /// Four seconds of vowels at `pitch_hz` about 6 dB above white line noise (the softer ones level
 /// with it), and the talk's mean |sample| before the noise went in.
 fn long_greeting_in_loud_line_noise(pitch_hz: f32) -> (Synth, f32) {
@@ -369,14 +383,10 @@ fn a_hello_split_by_a_weak_glide_in_loud_line_noise_is_heard() {
     // by a voiced /l/ that sinks to a few dB over the noise. Heard as one word, the greeting ends
     // in silent-after-intro soon after it; heard as two blips, nobody spoke until silent_initial.
     for glide_amp in [2200.0, 3000.0] {
-        let mut s = Synth::new(8000);
-        s.silence(1000);
-        let greeting_start = s.samples.len();
-        s.vowels(80, 80, 0, 6000.0, 120.0).vowels(40, 40, 0, glide_amp, 120.0).vowels(100, 100, 0, 6000.0, 120.0);
-        let (greeting_end, talk) = (s.at_ms(), mean_abs(&s.samples[greeting_start..]));
-        s.silence(4500);
-        s.add_noise(talk * 0.7);
-        let d = decide(&Params::default(), &s);
+        let hello = |s: &mut Synth| {
+            s.vowels(80, 80, 0, 6000.0, 120.0).vowels(40, 40, 0, glide_amp, 120.0).vowels(100, 100, 0, 6000.0, 120.0);
+        };
+        let (d, greeting_end) = greeting_in_line_noise(1000, hello, 0.7);
         assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "glide {glide_amp}: {d:?}");
         assert!(d.at_ms <= u64::from(greeting_end) + 1000, "glide {glide_amp}: decided at {}", d.at_ms);
     }
@@ -387,26 +397,18 @@ fn a_hello_heard_only_as_its_two_vowels_in_loud_line_noise_is_heard() {
     // Louder noise than above: "Hel-lo" reaches the caller as two vowels of 80 and 90 ms with
     // its /l/ lost in the noise. Together they are a word; the greeting ends in
     // silent-after-intro soon after it, where two blips would leave silent_initial to decide.
-    let mut s = Synth::new(8000);
-    s.silence(1000);
-    let greeting_start = s.samples.len();
-    s.vowels(80, 80, 0, 6000.0, 120.0).silence(250).vowels(90, 90, 0, 6000.0, 120.0);
-    let (greeting_end, talk) = (s.at_ms(), mean_abs(&s.samples[greeting_start..]));
-    s.silence(4500);
-    s.add_noise(talk * 0.9);
-    let d = decide(&Params::default(), &s);
+    let hello = |s: &mut Synth| {
+        s.vowels(80, 80, 0, 6000.0, 120.0).silence(250).vowels(90, 90, 0, 6000.0, 120.0);
+    };
+    let (d, greeting_end) = greeting_in_line_noise(1000, hello, 0.9);
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
     assert!(d.at_ms <= u64::from(greeting_end) + 1000, "decided at {}", d.at_ms);
 
     // One vowel alone is a blip in the noise, not somebody talking.
-    let mut s = Synth::new(8000);
-    s.silence(1000);
-    let blip_start = s.samples.len();
-    s.vowels(90, 90, 0, 6000.0, 120.0);
-    let talk = mean_abs(&s.samples[blip_start..]);
-    s.silence(4500);
-    s.add_noise(talk * 0.9);
-    let d = decide(&Params::default(), &s);
+    let blip = |s: &mut Synth| {
+        s.vowels(90, 90, 0, 6000.0, 120.0);
+    };
+    let (d, _) = greeting_in_line_noise(1000, blip, 0.9);
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentInitial), "{d:?}");
 }
 
@@ -414,14 +416,10 @@ fn a_hello_heard_only_as_its_two_vowels_in_loud_line_noise_is_heard() {
 fn a_hello_at_the_answer_heard_as_two_vowels_in_loud_line_noise_is_heard() {
     // The same two vowels 20 ms after the answer: the greeting is over before the detector
     // has heard enough of the noise to know it is steady, and is heard once it does.
-    let mut s = Synth::new(8000);
-    s.silence(20);
-    let greeting_start = s.samples.len();
-    s.vowels(90, 90, 0, 6000.0, 120.0).silence(140).vowels(70, 70, 0, 6000.0, 120.0);
-    let (greeting_end, talk) = (s.at_ms(), mean_abs(&s.samples[greeting_start..]));
-    s.silence(4500);
-    s.add_noise(talk * 0.9);
-    let d = decide(&Params::default(), &s);
+    let hello = |s: &mut Synth| {
+        s.vowels(90, 90, 0, 6000.0, 120.0).silence(140).vowels(70, 70, 0, 6000.0, 120.0);
+    };
+    let (d, greeting_end) = greeting_in_line_noise(20, hello, 0.9);
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
     assert!(d.at_ms <= u64::from(greeting_end) + 1000, "decided at {}", d.at_ms);
 }
