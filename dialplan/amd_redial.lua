@@ -62,8 +62,16 @@ local function db_del(key)
 	api:executeString("db delete/" .. REALM .. "/" .. key)
 end
 
+-- A stop request has a key of its own, which only "stop" writes. mod_db rewrites a key as a
+-- delete and then an insert: had "stop" rewritten the job's own key, the job could read it in
+-- between, take the missing key for a stop, end and delete it, and the insert would then
+-- leave a stale "stopping" behind, refusing every later start of that name.
+local function stop_key(name)
+	return name .. "_stop"
+end
+
 local function stopping(name)
-	return db_get(name) ~= "running"
+	return db_get(stop_key(name)) ~= nil
 end
 
 local function set_status(name, text)
@@ -82,15 +90,24 @@ if name == nil or not name:match("^[%w_.-]+$") then
 end
 
 if action == "stop" then
-	if db_get(name) == nil then
+	local state = db_get(name)
+	if state == nil then
 		log("WARNING", name, "stop: no such job running")
 		return
 	end
-	if db_get(name) == "connected" then
+	if state == "connected" then
 		log("NOTICE", name, "stop: already connected; the call is left alone")
 		return
 	end
-	db_set(name, "stopping")
+	db_set(stop_key(name), "requested")
+	-- The job deletes its own key before the stop key: if its key is gone now, the job ended
+	-- between the look above and the write, perhaps after deleting the stop key, so the
+	-- request is ours to clear.
+	if db_get(name) == nil then
+		db_del(stop_key(name))
+		log("WARNING", name, "stop: no such job running (it had just ended)")
+		return
+	end
 	local leg = db_get(name .. "_uuid")
 	if leg ~= nil then
 		api:executeString("uuid_kill " .. leg .. " ORIGINATOR_CANCEL")
@@ -122,6 +139,8 @@ if db_get(name) ~= nil then
 end
 local ring_s = tonumber(trim(api:executeString("global_getvar amd_redial_ring_s"))) or 30
 
+-- A request left by a stop that raced the end of an earlier job of this name is not for this one.
+db_del(stop_key(name))
 db_set(name, "running")
 log("NOTICE", name, string.format("calling %s every %s s, at most %d times; then connecting %s", target, interval_s, max_attempts, user))
 
@@ -190,7 +209,7 @@ local function attempt(n)
 		if call:ready() then
 			call:hangup("NORMAL_CLEARING")
 		end
-		return db_get(name) == "stopping" and "stopped" or "user-unreachable (" .. disposition .. ")"
+		return stopping(name) and "stopped" or "user-unreachable (" .. disposition .. ")"
 	end
 	if call:ready() then
 		call:hangup("NORMAL_CLEARING")
@@ -223,4 +242,5 @@ end
 set_status(name, "done: " .. outcome)
 db_del(name)
 db_del(name .. "_uuid")
+db_del(stop_key(name))
 log("NOTICE", name, "done: " .. outcome)

@@ -488,7 +488,38 @@ fn redial_stops_gives_up_and_refuses_bad_arguments() {
     assert!(marks_where(&fs, "agent", "user").is_empty(), "no user was called");
     all_clear(&fs);
     for job in ["bounded", "stopme", "ringing", "userbusy", "faxed"] {
-        assert_eq!(fs.api(&format!("db exists/amd_redial/{job}")).trim(), "false", "{job} left state behind");
+        for key in [job.to_string(), format!("{job}_stop"), format!("{job}_uuid")] {
+            assert_eq!(fs.api(&format!("db exists/amd_redial/{key}")).trim(), "false", "{job} left {key} behind");
+        }
+    }
+}
+
+/// Only a stop request stops a job. mod_db rewrites a key as a delete then an insert, so a job
+/// must not take its own key missing for a while for a stop (here it is gone for a second
+/// between attempts: the job carries on, and ends only at the real stop). A request left over
+/// from an earlier job of the same name (a stop that raced that job's end) does not stop the
+/// next one either: it runs its attempts and gives up as asked.
+#[test]
+fn redial_stops_only_on_a_stop_request() {
+    let sdk = sdk_or_skip!("redial_stops_only_on_a_stop_request");
+    let fs = start(&sdk, "redial_requests", 6_000);
+    let long = Duration::from_secs(40);
+    api_ok(&fs, &format!("luarun amd_redial.lua start rewritten {} {} 1 100", far("far_busy"), far("agent_user")));
+    wait_logged(&fs, "NOTICE", "amd_redial[rewritten] attempt 1 of 100: USER_BUSY", long);
+    api_ok(&fs, "db delete/amd_redial/rewritten");
+    std::thread::sleep(Duration::from_millis(1000));
+    api_ok(&fs, "db insert/amd_redial/rewritten/running");
+    wait_logged(&fs, "NOTICE", "amd_redial[rewritten] attempt 3 of 100: USER_BUSY", long);
+    api_ok(&fs, "luarun amd_redial.lua stop rewritten");
+    assert_eq!(wait_done(&fs, "rewritten", long), "stopped");
+
+    api_ok(&fs, "db insert/amd_redial/again_stop/requested");
+    api_ok(&fs, &format!("luarun amd_redial.lua start again {} {} 0 2", far("far_busy"), far("agent_user")));
+    assert_eq!(wait_done(&fs, "again", long), "gave-up after 2 attempts");
+    assert_eq!(redial_lines(&fs, "again").iter().filter(|l| l.contains("USER_BUSY")).count(), 2);
+    all_clear(&fs);
+    for key in ["rewritten", "rewritten_stop", "again", "again_stop"] {
+        assert_eq!(fs.api(&format!("db exists/amd_redial/{key}")).trim(), "false", "{key} left behind");
     }
 }
 
