@@ -7,7 +7,8 @@ scripts directory.
   Stop:   fs_cli -x "luarun amd_redial.lua stop <name>"
   Status: fs_cli -x "db select/amd_redial/<name>_status"
 
-  <name>       any word: the job's key, so several jobs can run at once
+  <name>       any word (letters, digits, _ . -; not ending in _status): the job's key, so
+               several jobs can run at once
   <target>     dial string of the contended number, e.g. sofia/gateway/mygw/441234567890
   <user>       dial string of the user's phone, e.g. user/1000 or sofia/gateway/mygw/447700900123
   interval_s   seconds between attempts (default 60)
@@ -65,9 +66,14 @@ end
 -- A stop request has a key of its own, which only "stop" writes. mod_db rewrites a key as a
 -- delete and then an insert: had "stop" rewritten the job's own key, the job could read it in
 -- between, take the missing key for a stop, end and delete it, and the insert would then
--- leave a stale "stopping" behind, refusing every later start of that name.
+-- leave a stale "stopping" behind, refusing every later start of that name. The ':' keeps
+-- these keys apart from every job name, which cannot hold one.
 local function stop_key(name)
-	return name .. "_stop"
+	return name .. ":stop"
+end
+
+local function leg_key(name)
+	return name .. ":uuid"
 end
 
 local function stopping(name)
@@ -84,8 +90,9 @@ local function usage(why)
 end
 
 local action, name = argv[1], argv[2]
-if name == nil or not name:match("^[%w_.-]+$") then
-	usage("a job name (letters, digits, _ . -) is required")
+-- A name ending in _status would share its key with another job's status.
+if name == nil or not name:match("^[%w_.-]+$") or name:match("_status$") then
+	usage("a job name (letters, digits, _ . -; not ending in _status) is required")
 	return
 end
 
@@ -108,7 +115,7 @@ if action == "stop" then
 		log("WARNING", name, "stop: no such job running (it had just ended)")
 		return
 	end
-	local leg = db_get(name .. "_uuid")
+	local leg = db_get(leg_key(name))
 	if leg ~= nil then
 		api:executeString("uuid_kill " .. leg .. " ORIGINATOR_CANCEL")
 	end
@@ -157,7 +164,7 @@ end
 -- One attempt: returns "retry", or the job's outcome.
 local function attempt(n)
 	local leg = trim(api:executeString("create_uuid"))
-	db_set(name .. "_uuid", leg)
+	db_set(leg_key(name), leg)
 	local call = freeswitch.Session(string.format(
 		"{ignore_early_media=true,origination_uuid=%s,originate_timeout=%d}%s", leg, ring_s, target))
 	if not (call:ready() and call:answered()) then
@@ -224,7 +231,7 @@ for n = 1, max_attempts do
 		break
 	end
 	local result = attempt(n)
-	db_del(name .. "_uuid")
+	db_del(leg_key(name))
 	if result ~= "retry" then
 		outcome = result
 		break
@@ -241,6 +248,6 @@ end
 -- The job's state goes before "done" is logged, so whoever waits for that line finds it gone.
 set_status(name, "done: " .. outcome)
 db_del(name)
-db_del(name .. "_uuid")
+db_del(leg_key(name))
 db_del(stop_key(name))
 log("NOTICE", name, "done: " .. outcome)

@@ -456,6 +456,7 @@ fn redial_stops_gives_up_and_refuses_bad_arguments() {
     start_job(format!("userbusy {} {} 1 5", far("far_human"), far("far_busy")));
     start_job(format!("faxed {} {} 1 5", far("far_fax"), far("agent_user")));
     api_ok(&fs, "luarun amd_redial.lua start");
+    api_ok(&fs, &format!("luarun amd_redial.lua start other_status {} {}", far("far_busy"), far("agent_user")));
     api_ok(&fs, &format!("luarun amd_redial.lua start nouser {}", far("far_busy")));
     api_ok(&fs, &format!("luarun amd_redial.lua start badnum {} {} soon", far("far_busy"), far("agent_user")));
     api_ok(&fs, "luarun amd_redial.lua stop nosuchjob");
@@ -481,14 +482,14 @@ fn redial_stops_gives_up_and_refuses_bad_arguments() {
     assert_eq!(wait_done(&fs, "faxed", long), "fax");
     assert!(redial_lines(&fs, "faxed").iter().any(|l| l.contains("attempt 1 of 5: answered by machine (fax, FAX-")));
     assert_eq!(logged(&fs, "WARNING", "amd_redial[nosuchjob] stop: no such job running").len(), 1);
-    assert_eq!(logged(&fs, "ERR", "amd_redial: a job name").len(), 1);
+    assert_eq!(logged(&fs, "ERR", "amd_redial: a job name").len(), 2, "no name, and a name ending in _status");
     assert_eq!(logged(&fs, "ERR", "amd_redial: a target and a user dial string are required").len(), 1);
     assert_eq!(logged(&fs, "ERR", "amd_redial: interval_s must be a number").len(), 1);
-    assert!(redial_lines(&fs, "nouser").is_empty() && redial_lines(&fs, "badnum").is_empty(), "no job ran");
+    assert!(["nouser", "badnum", "other_status"].iter().all(|j| redial_lines(&fs, j).is_empty()), "no job ran");
     assert!(marks_where(&fs, "agent", "user").is_empty(), "no user was called");
     all_clear(&fs);
     for job in ["bounded", "stopme", "ringing", "userbusy", "faxed"] {
-        for key in [job.to_string(), format!("{job}_stop"), format!("{job}_uuid")] {
+        for key in [job.to_string(), format!("{job}:stop"), format!("{job}:uuid")] {
             assert_eq!(fs.api(&format!("db exists/amd_redial/{key}")).trim(), "false", "{job} left {key} behind");
         }
     }
@@ -513,12 +514,12 @@ fn redial_stops_only_on_a_stop_request() {
     api_ok(&fs, "luarun amd_redial.lua stop rewritten");
     assert_eq!(wait_done(&fs, "rewritten", long), "stopped");
 
-    api_ok(&fs, "db insert/amd_redial/again_stop/requested");
+    api_ok(&fs, "db insert/amd_redial/again:stop/requested");
     api_ok(&fs, &format!("luarun amd_redial.lua start again {} {} 0 2", far("far_busy"), far("agent_user")));
     assert_eq!(wait_done(&fs, "again", long), "gave-up after 2 attempts");
     assert_eq!(redial_lines(&fs, "again").iter().filter(|l| l.contains("USER_BUSY")).count(), 2);
     all_clear(&fs);
-    for key in ["rewritten", "rewritten_stop", "again", "again_stop"] {
+    for key in ["rewritten", "rewritten:stop", "again", "again:stop"] {
         assert_eq!(fs.api(&format!("db exists/amd_redial/{key}")).trim(), "false", "{key} left behind");
     }
 }
