@@ -18,6 +18,17 @@ pub enum TalkEdge {
     Stop { at_ms: u64 },
 }
 
+/// Before the first word: the syllables heard so far with no long gap between them, which the
+/// first word then carries on.
+#[derive(Debug, Clone, Copy)]
+struct Lead {
+    start_ms: u64,
+    end_ms: u64,
+    syllables: u32,
+    /// Their sound in ms, the gaps inside them not counted.
+    sound_ms: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct TalkTracker {
     min_word_ms: u64,
@@ -35,12 +46,7 @@ pub struct TalkTracker {
     /// End of the last block with sound in a counted word.
     last_sound_end: Option<u64>,
     first_word_start: Option<u64>,
-    /// Before the first word: start and end of the syllables heard so far with no long gap
-    /// between them, which the first word then carries on.
-    lead: Option<(u64, u64)>,
-    /// Syllables in the lead, and their sound in ms (the gaps inside them not counted).
-    lead_syllables: u32,
-    lead_sound_ms: u64,
+    lead: Option<Lead>,
     greeting_start: Option<u64>,
     /// End of the last block with any sound after the first word, short runs included.
     last_activity_end: Option<u64>,
@@ -64,8 +70,6 @@ impl TalkTracker {
             last_sound_end: None,
             first_word_start: None,
             lead: None,
-            lead_syllables: 0,
-            lead_sound_ms: 0,
             greeting_start: None,
             last_activity_end: None,
             words: 0,
@@ -86,14 +90,14 @@ impl TalkTracker {
                 if self.first_word_start.is_some() {
                     self.last_activity_end = Some(end_ms);
                 } else {
-                    let lead_start = self.lead.map_or(run_start, |(start, _)| start);
-                    self.lead = Some((lead_start, end_ms));
+                    let lead = self.lead.get_or_insert(Lead { start_ms: run_start, end_ms, syllables: 0, sound_ms: 0 });
+                    lead.end_ms = end_ms;
                     if self.run_in_lead {
-                        self.lead_sound_ms += BLOCK_MS;
+                        lead.sound_ms += BLOCK_MS;
                     } else {
                         self.run_in_lead = true;
-                        self.lead_syllables += 1;
-                        self.lead_sound_ms += end_ms - run_start;
+                        lead.syllables += 1;
+                        lead.sound_ms += end_ms - run_start;
                     }
                 }
             }
@@ -104,7 +108,7 @@ impl TalkTracker {
                 self.words += 1;
                 if self.first_word_start.is_none() {
                     self.first_word_start = Some(run_start);
-                    self.greeting_start = Some(self.lead.map_or(run_start, |(start, _)| start.min(run_start)));
+                    self.greeting_start = Some(self.lead.map_or(run_start, |lead| lead.start_ms.min(run_start)));
                 }
             }
             if self.run_counted {
@@ -121,15 +125,13 @@ impl TalkTracker {
             }
         } else {
             self.quiet_ms += BLOCK_MS;
-            if self.lead.is_some_and(|(_, end)| end_ms - end >= self.lead_gap_ms) {
+            if self.lead.is_some_and(|lead| end_ms - lead.end_ms >= self.lead_gap_ms) {
                 self.lead = None;
-                self.lead_syllables = 0;
-                self.lead_sound_ms = 0;
             }
             // A greeting right at the answer can be over before the background is known to be
             // steady noise; its syllables make the word then, as long as they still lead into one.
             if syllables_join && self.lead_adds_up_to_a_word() {
-                if let Some((start, end)) = self.lead {
+                if let Some(Lead { start_ms: start, end_ms: end, .. }) = self.lead {
                     self.first_word_start = Some(start);
                     self.greeting_start = Some(start);
                     self.words += 1;
@@ -159,7 +161,7 @@ impl TalkTracker {
 
     /// The lead holds two syllables or more whose sound adds up to a word, and no word came yet.
     fn lead_adds_up_to_a_word(&self) -> bool {
-        self.first_word_start.is_none() && self.lead_syllables >= 2 && self.lead_sound_ms >= self.min_word_ms
+        self.first_word_start.is_none() && self.lead.is_some_and(|lead| lead.syllables >= 2 && lead.sound_ms >= self.min_word_ms)
     }
 
     /// Inside a talk segment (between its Start and Stop edges).
