@@ -347,6 +347,13 @@ fn greeting_in_line_noise(lead_ms: u32, greet: impl FnOnce(&mut Synth), noise_to
     (decide(&Params::default(), &s), greeting_end)
 }
 
+/// The greeting was heard as somebody talking: it ended in silent-after-intro, within the
+/// second after its end that a person may wait (`what` names the case in a failure).
+fn assert_heard_as_a_greeting(d: &Decision, greeting_end: u32, what: &str) {
+    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{what}: {d:?}");
+    assert!(d.at_ms <= u64::from(greeting_end) + 1000, "{what}: decided at {}", d.at_ms);
+}
+
 /// Four seconds of vowels at `pitch_hz` about 6 dB above white line noise (the softer ones level
 /// with it), and the talk's mean |sample| before the noise went in.
 fn long_greeting_in_loud_line_noise(pitch_hz: f32) -> (Synth, f32) {
@@ -387,8 +394,7 @@ fn a_hello_split_by_a_weak_glide_in_loud_line_noise_is_heard() {
             s.vowels(80, 80, 0, 6000.0, 120.0).vowels(40, 40, 0, glide_amp, 120.0).vowels(100, 100, 0, 6000.0, 120.0);
         };
         let (d, greeting_end) = greeting_in_line_noise(1000, hello, 0.7);
-        assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "glide {glide_amp}: {d:?}");
-        assert!(d.at_ms <= u64::from(greeting_end) + 1000, "glide {glide_amp}: decided at {}", d.at_ms);
+        assert_heard_as_a_greeting(&d, greeting_end, &format!("glide {glide_amp}"));
     }
 }
 
@@ -401,8 +407,7 @@ fn a_hello_heard_only_as_its_two_vowels_in_loud_line_noise_is_heard() {
         s.vowels(80, 80, 0, 6000.0, 120.0).silence(250).vowels(90, 90, 0, 6000.0, 120.0);
     };
     let (d, greeting_end) = greeting_in_line_noise(1000, hello, 0.9);
-    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
-    assert!(d.at_ms <= u64::from(greeting_end) + 1000, "decided at {}", d.at_ms);
+    assert_heard_as_a_greeting(&d, greeting_end, "two vowels");
 
     // One vowel alone is a blip in the noise, not somebody talking.
     let blip = |s: &mut Synth| {
@@ -420,8 +425,7 @@ fn a_hello_at_the_answer_heard_as_two_vowels_in_loud_line_noise_is_heard() {
         s.vowels(90, 90, 0, 6000.0, 120.0).silence(140).vowels(70, 70, 0, 6000.0, 120.0);
     };
     let (d, greeting_end) = greeting_in_line_noise(20, hello, 0.9);
-    assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
-    assert!(d.at_ms <= u64::from(greeting_end) + 1000, "decided at {}", d.at_ms);
+    assert_heard_as_a_greeting(&d, greeting_end, "two vowels at the answer");
 }
 
 #[test]
