@@ -11,6 +11,7 @@ use crate::message_end::{BlockView, MessageEndWatch};
 use crate::median::median_of_three;
 use crate::noise_floor::{level_db, NoiseFloor};
 use crate::params::Params;
+use crate::ringback::{self, RingbackTracker};
 use crate::swing::Swing;
 use crate::talk::{TalkEdge, TalkTracker};
 use crate::talker_pitch::TalkerPitch;
@@ -162,6 +163,8 @@ struct State {
     message_end: MessageEndWatch,
     /// A fax answering with its V.21 control channel and no CED tone.
     v21: V21Watch,
+    /// A ring tone still coming down the line after the answer.
+    ringback: RingbackTracker,
     /// Every block's figures, only when a caller asked for them (plots).
     trace: Option<Vec<BlockTrace>>,
 }
@@ -209,6 +212,7 @@ impl Detector {
                 sit_code: None,
                 message_end: MessageEndWatch::off(),
                 v21: V21Watch::default(),
+                ringback: RingbackTracker::default(),
                 trace: None,
             },
         })
@@ -305,7 +309,8 @@ impl State {
             0.0
         };
         let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
-        let sound = self.is_sound(stats.level, db, voice_in_noise);
+        let ringing = self.hears_ringback(front, stats.level, db);
+        let sound = !ringing && self.is_sound(stats.level, db, voice_in_noise);
         self.quiet_blocks = if sound { 0 } else { self.quiet_blocks.saturating_add(1) };
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
         // Not inside talk: there the quiet blocks are mostly a voice's weak, voiced tails, and
@@ -348,7 +353,7 @@ impl State {
         let following = self.tones.current_start();
         let tone_update = self.tones.update(now, observation, db, may_start_tone);
         // A steady tone is a signal on the line, not its background.
-        if !self.tones.active() {
+        if !self.tones.active() && !ringing {
             self.floor.update(stats.level);
         }
         // A new run, out of nothing or straight after another tone (hum under a pause, then the beep).
@@ -366,6 +371,10 @@ impl State {
             Some(TalkEdge::Start { at_ms }) => on_event(Event::StartTalking { at_ms }),
             Some(TalkEdge::Stop { at_ms }) => on_event(Event::StopTalking { at_ms }),
             None => {}
+        }
+        if ringing {
+            // Its onset passed for sound until the ring was recognised.
+            self.talk.forget_lead();
         }
 
         if self.decision.is_some() {
@@ -400,6 +409,24 @@ impl State {
                 on_event(event);
             }
         }
+    }
+
+    /// Whether a ring tone is still coming down the line, asked until the first word: before
+    /// anybody answered it is neither talk nor the background (see ringback.rs).
+    fn hears_ringback(&mut self, front: &FrontEnd, level: f32, db: f32) -> bool {
+        if self.decision.is_some() || self.talk.first_word_start().is_some() {
+            return false;
+        }
+        let may_ring = level >= MIN_TONE_LEVEL
+            && (self.ringback.is_following() || db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled());
+        let centre = if may_ring {
+            let mut window = [0.0f32; HISTORY];
+            front.recent(&mut window);
+            ringback::observe(&window)
+        } else {
+            None
+        };
+        self.ringback.update(centre)
     }
 
     /// Learns the talker's pitch from their talk, and notes when a block that did not pass for

@@ -16,6 +16,7 @@ mod median;
 mod message_end;
 mod noise_floor;
 pub mod params;
+mod ringback;
 pub mod tools;
 mod swing;
 mod talk;

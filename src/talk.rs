@@ -159,6 +159,15 @@ impl TalkTracker {
         edge
     }
 
+    /// Drops the syllables heard before the first word: they were the onset of something that
+    /// turned out to be no voice (a ring tone).
+    pub fn forget_lead(&mut self) {
+        if self.first_word_start.is_none() {
+            self.lead = None;
+            self.run_in_lead = false;
+        }
+    }
+
     /// The lead holds two syllables or more whose sound adds up to a word, and no word came yet.
     fn lead_adds_up_to_a_word(&self) -> bool {
         self.first_word_start.is_none() && self.lead.is_some_and(|lead| lead.syllables >= 2 && lead.sound_ms >= self.min_word_ms)

@@ -242,6 +242,52 @@ fn special_information_tones_are_a_machine() {
     assert!(d.at_ms < 200 + 548 + 200, "SIT decided at {}", d.at_ms);
 }
 
+/// Two seconds of North American ring tone (440 + 480 Hz, beating against each other) from 200
+/// ms, as a line that answered before anybody picked up sends it.
+fn ring_tone_after_the_answer(rate: u32) -> Synth {
+    let mut s = Synth::new(rate);
+    s.silence(200).tone(2000, 440.0, 2000.0).mix_tone(200, 2000, 480.0, 2000.0);
+    s
+}
+
+#[test]
+fn a_ring_tone_after_the_answer_is_not_a_greeting() {
+    for rate in [8000, 16000, 48000] {
+        // "Hello?" after the ring stops: a person, timed from the hello. Taken for talk, the
+        // ring and the hello would make a 2.7 s greeting (noise_max_intro) and a machine.
+        let mut s = ring_tone_after_the_answer(rate);
+        s.silence(300).noise_burst(400, 3000.0).silence(3000);
+        let d = decide(&Params::default(), &s);
+        assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{rate} Hz");
+        assert!(d.at_ms.abs_diff(2910 + 750) <= 10, "{rate} Hz: {d:?}");
+
+        // The ring and nothing after it: nobody spoke (silent_initial), not a short greeting
+        // and the silence after it.
+        let mut s = ring_tone_after_the_answer(rate);
+        s.silence(3000);
+        let d = decide(&params("silent_initial=3000"), &s);
+        assert_eq!(d, Decision { status: Status::Person, cause: Cause::SilentInitial, at_ms: 3000 }, "{rate} Hz");
+    }
+}
+
+#[test]
+fn a_greeting_after_a_ring_tone_is_timed_from_its_first_word() {
+    // A European ring (one 425 Hz tone for a second), then a long greeting from 1500 ms.
+    let mut s = Synth::new(8000);
+    s.silence(200).tone(1000, 425.0, 3000.0).silence(300).syllables(4000, 180, 20, 3000.0).silence(1000);
+    let d = decide(&params("noise_max_intro=2700,noise_max_count=1000"), &s);
+    assert_eq!(d, Decision { status: Status::Machine, cause: Cause::MaxIntro, at_ms: 1500 + 2700 });
+
+    // A British ring (400 + 450 Hz, twice 400 ms): the onset of each burst passes for sound
+    // until the ring is recognised, and must not lead into the greeting as its first syllables.
+    let mut s = Synth::new(8000);
+    s.silence(200).tone(400, 400.0, 2000.0).mix_tone(200, 400, 450.0, 2000.0);
+    s.silence(200).tone(400, 400.0, 2000.0).mix_tone(800, 400, 450.0, 2000.0);
+    s.silence(300).syllables(4000, 180, 20, 3000.0).silence(1000);
+    let d = decide(&params("noise_max_intro=2700,noise_max_count=1000"), &s);
+    assert_eq!(d, Decision { status: Status::Machine, cause: Cause::MaxIntro, at_ms: 1500 + 2700 });
+}
+
 #[test]
 fn talking_edges_are_reported_with_their_audio_times() {
     let mut s = Synth::new(8000);
