@@ -309,7 +309,7 @@ impl State {
             0.0
         };
         let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
-        let ringing = self.hears_ringback(front, stats.level, db);
+        let ringing = self.hears_ringback(front, &stats, db);
         let sound = !ringing && self.is_sound(stats.level, db, voice_in_noise);
         self.quiet_blocks = if sound { 0 } else { self.quiet_blocks.saturating_add(1) };
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
@@ -413,11 +413,14 @@ impl State {
 
     /// Whether a ring tone is still coming down the line, asked until the first word: before
     /// anybody answered it is neither talk nor the background (see ringback.rs).
-    fn hears_ringback(&mut self, front: &FrontEnd, level: f32, db: f32) -> bool {
+    fn hears_ringback(&mut self, front: &FrontEnd, stats: &BlockStats, db: f32) -> bool {
         if self.decision.is_some() || self.talk.first_word_start().is_some() {
             return false;
         }
-        let may_ring = level >= MIN_TONE_LEVEL
+        // A tone near 450 Hz correlates at lags 1 and 2 as any tone does (0.94 and 0.77).
+        let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
+        let may_ring = stats.level >= MIN_TONE_LEVEL
+            && peaky
             && (self.ringback.is_following() || db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled());
         let centre = if may_ring {
             let mut window = [0.0f32; HISTORY];
