@@ -417,7 +417,7 @@ impl State {
         if self.decision.is_some() || self.talk.first_word_start().is_some() {
             return false;
         }
-        // A tone near 450 Hz correlates at lags 1 and 2 as any tone does (0.94 and 0.77).
+        // A tone near 450 Hz correlates at lags 1 and 2 as any tone does (0.94 and 0.76).
         let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
         let may_ring = stats.level >= MIN_TONE_LEVEL
             && peaky
