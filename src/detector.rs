@@ -309,7 +309,14 @@ impl State {
             0.0
         };
         let voice_in_noise = periodicity >= VOICED && self.background_voicing.is_noise();
-        let ringing = self.hears_ringback(front, &stats, db);
+        // Tone analysis (the beep tracker's, the ring check's) costs an FFT, so it runs only
+        // where a tone could be: an audible block that correlates at lags 1 and 2 as a tone does,
+        // well above the background. Until the background has been heard for a moment, any
+        // such block may be a tone (a fax or a ring there from the answer).
+        let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
+        let above_background = db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled();
+        let audible = stats.level >= MIN_TONE_LEVEL;
+        let ringing = self.hears_ringback(front, peaky && audible, above_background);
         let sound = !ringing && self.is_sound(stats.level, db, voice_in_noise);
         self.quiet_blocks = if sound { 0 } else { self.quiet_blocks.saturating_add(1) };
         let background = !sound && stats.level >= self.params.silent_threshold as f32 && db < self.floor.db() + BACKGROUND_BAND_DB;
@@ -328,16 +335,11 @@ impl State {
             trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
         }
 
-        // Tone analysis costs an FFT, so it runs only where a tone could be: a block well
-        // above the background whose level and spectrum barely changed since the last one.
-        // Until the background has been heard for a moment, any steady block may be a tone (a
-        // fax answering at once).
+        // A new beep is looked for only where the block's level and spectrum barely changed
+        // since the last one.
         let steady = (db - self.prev_db).abs() < 3.0
             && (stats.rho1 - self.prev_rho1).abs() < 0.05
             && (stats.rho2 - self.prev_rho2).abs() < 0.05;
-        let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
-        let above_background = db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled();
-        let audible = stats.level >= MIN_TONE_LEVEL;
         let worth_a_look = peaky && above_background && audible;
         let may_start_tone = steady && worth_a_look;
         let observation = if (self.tones.active() && audible) || may_start_tone {
@@ -413,15 +415,13 @@ impl State {
 
     /// Whether a ring tone is still coming down the line, asked until the first word: before
     /// anybody answered it is neither talk nor the background (see ringback.rs).
-    fn hears_ringback(&mut self, front: &FrontEnd, stats: &BlockStats, db: f32) -> bool {
+    /// `tone_like` and `above_background` are the block's tone gate (see on_block); once a ring
+    /// may be starting it is looked at whatever its level.
+    fn hears_ringback(&mut self, front: &FrontEnd, tone_like: bool, above_background: bool) -> bool {
         if self.decision.is_some() || self.talk.first_word_start().is_some() {
             return false;
         }
-        // A tone near 450 Hz correlates at lags 1 and 2 as any tone does (0.94 and 0.76).
-        let peaky = stats.rho1.abs().max(stats.rho2.abs()) >= 0.4;
-        let may_ring = stats.level >= MIN_TONE_LEVEL
-            && peaky
-            && (self.ringback.is_following() || db >= self.floor.db() + TONE_GATE_DB || !self.floor.is_settled());
+        let may_ring = tone_like && (above_background || self.ringback.is_following());
         let centre = if may_ring {
             let mut window = [0.0f32; HISTORY];
             front.recent(&mut window);

@@ -16,12 +16,10 @@
 //! moves them.
 
 use crate::fft::{power_spectrum, BINS};
-use crate::frontend::{HISTORY, INTERNAL_RATE};
+use crate::frontend::HISTORY;
+// The band whose energy a ring must hold is the one the beep tracker searches.
+use crate::tone::{argmax, sum, BAND_HI, BAND_LO, BIN_HZ};
 
-const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
-/// The band whose energy a ring must hold (the band the beep tracker searches).
-const BAND_LO: usize = (250.0 / BIN_HZ) as usize;
-const BAND_HI: usize = (3600.0 / BIN_HZ) as usize;
 /// Where a ring's centre may lie (Hz): the ring tones above, with room for a codec's shift.
 const RING_LO_HZ: f32 = 340.0;
 const RING_HI_HZ: f32 = 520.0;
@@ -49,15 +47,15 @@ pub fn observe(samples: &[f32; HISTORY]) -> Option<f32> {
     let mut power = [0.0f32; BINS];
     power_spectrum(samples, &mut power);
     let band = &power[BAND_LO..=BAND_HI];
-    let total: f32 = band.iter().sum();
+    let total = sum(band);
     if total <= 0.0 {
         return None;
     }
-    let peak = BAND_LO + band.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?.0;
+    let peak = BAND_LO + argmax(band)?;
     let lo = peak.saturating_sub(RING_HALF_WIDTH).max(BAND_LO);
     let hi = (peak + RING_HALF_WIDTH).min(BAND_HI);
     let ring = &power[lo..=hi];
-    let energy: f32 = ring.iter().sum();
+    let energy = sum(ring);
     if energy / total < RING_SHARE {
         return None;
     }
@@ -112,6 +110,7 @@ impl RingbackTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontend::INTERNAL_RATE;
 
     const RATE: f32 = INTERNAL_RATE as f32;
 

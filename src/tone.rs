@@ -10,12 +10,12 @@ use crate::median::median_of_three;
 use crate::frontend::{BLOCK_MS, HISTORY, INTERNAL_RATE};
 use crate::wide::LANES;
 
-const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
+pub const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
 /// Band searched for tones (Hz).
 const BAND_LO_HZ: f32 = 250.0;
 const BAND_HI_HZ: f32 = 3600.0;
-const BAND_LO: usize = (BAND_LO_HZ / BIN_HZ) as usize;
-const BAND_HI: usize = {
+pub const BAND_LO: usize = (BAND_LO_HZ / BIN_HZ) as usize;
+pub const BAND_HI: usize = {
     let hi = (BAND_HI_HZ / BIN_HZ) as usize;
     if hi < BINS - 1 - PEAK_HALF_WIDTH { hi } else { BINS - 1 - PEAK_HALF_WIDTH }
 };
@@ -118,7 +118,7 @@ fn still_there(power: &[f32; BINS], total: f32, following: ToneObservation) -> O
 }
 
 /// The sum, kept in LANES running totals so that the loop runs as vector operations.
-fn sum(values: &[f32]) -> f32 {
+pub fn sum(values: &[f32]) -> f32 {
     let mut lanes = [0.0f32; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest: f32 = chunks.remainder().iter().sum();
@@ -131,7 +131,7 @@ fn sum(values: &[f32]) -> f32 {
 }
 
 /// Index of the largest value (the first of equals), None when empty.
-fn argmax(values: &[f32]) -> Option<usize> {
+pub fn argmax(values: &[f32]) -> Option<usize> {
     let mut lanes = [f32::NEG_INFINITY; LANES];
     let chunks = values.chunks_exact(LANES);
     let rest = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
