@@ -165,6 +165,9 @@ struct State {
     v21: V21Watch,
     /// A ring tone still coming down the line after the answer.
     ringback: RingbackTracker,
+    /// End of the last block heard ringing (0: none). Nobody has answered while the line
+    /// rings, so silent_initial counts from here rather than from the answer.
+    last_ring_ms: u64,
     /// Every block's figures, only when a caller asked for them (plots).
     trace: Option<Vec<BlockTrace>>,
 }
@@ -213,6 +216,7 @@ impl Detector {
                 message_end: MessageEndWatch::off(),
                 v21: V21Watch::default(),
                 ringback: RingbackTracker::default(),
+                last_ring_ms: 0,
                 trace: None,
             },
         })
@@ -377,6 +381,7 @@ impl State {
         if ringing {
             // Its onset passed for sound until the ring was recognised.
             self.talk.forget_lead();
+            self.last_ring_ms = now;
         }
 
         if self.decision.is_some() {
@@ -658,7 +663,7 @@ impl State {
         let waiting_on_tone = self.held_tone.is_some() || self.sit.first.is_some();
         match self.talk.greeting_start() {
             None => {
-                if now >= u64::from(p.silent_initial) && !waiting_on_tone {
+                if now - self.last_ring_ms >= u64::from(p.silent_initial) && !waiting_on_tone {
                     let status = if p.silent_initial_machine { Status::Machine } else { Status::Person };
                     return Some((status, Cause::SilentInitial));
                 }

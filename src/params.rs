@@ -26,8 +26,8 @@ impl std::error::Error for ParamError {}
 pub struct Params {
     /// Mean absolute sample value under which a 10 ms block is silence (mod_conference's scale).
     pub silent_threshold: u32,
-    /// Silence from answer that makes the call `person` / `silent-initial` (`machine` with
-    /// `silent_initial_machine`).
+    /// Silence from answer (from the end of a ring tone still on the line after it) that makes
+    /// the call `person` / `silent-initial` (`machine` with `silent_initial_machine`).
     pub silent_initial: u32,
     /// Silence after a short greeting that makes the call `person` / `silent-after-intro`.
     pub silent_after_intro: u32,
