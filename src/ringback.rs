@@ -15,10 +15,9 @@
 //! Hz whose centre stays put; speech spreads its energy over its harmonics and formants, and
 //! moves them.
 
-use crate::fft::{power_spectrum, BINS};
 use crate::frontend::HISTORY;
 // The band whose energy a ring must hold is the one the beep tracker searches.
-use crate::tone::{argmax, sum, BAND_HI, BAND_LO, BIN_HZ};
+use crate::tone::{argmax, band_spectrum, sum, BAND_HI, BAND_LO, BIN_HZ};
 
 /// Where a ring's centre may lie (Hz): the ring tones above, with room for a codec's shift.
 const RING_LO_HZ: f32 = 340.0;
@@ -44,14 +43,8 @@ const MAX_MISSES: u8 = 3;
 /// Where the energy of the last HISTORY samples is centred, when nearly all of it sits in a
 /// ring tone's narrow stretch.
 pub fn observe(samples: &[f32; HISTORY]) -> Option<f32> {
-    let mut power = [0.0f32; BINS];
-    power_spectrum(samples, &mut power);
-    let band = &power[BAND_LO..=BAND_HI];
-    let total = sum(band);
-    if total <= 0.0 {
-        return None;
-    }
-    let peak = BAND_LO + argmax(band)?;
+    let (power, total) = band_spectrum(samples)?;
+    let peak = BAND_LO + argmax(&power[BAND_LO..=BAND_HI])?;
     let lo = peak.saturating_sub(RING_HALF_WIDTH).max(BAND_LO);
     let hi = (peak + RING_HALF_WIDTH).min(BAND_HI);
     let ring = &power[lo..=hi];

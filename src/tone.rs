@@ -60,13 +60,8 @@ pub struct ToneObservation {
 /// being followed, it goes on as long as it still holds a good part of the band
 /// ([`CONTINUE_SHARE`]) even if it no longer dominates as a new tone must.
 pub fn observe(samples: &[f32; HISTORY], following: Option<ToneObservation>) -> Option<ToneObservation> {
-    let mut power = [0.0f32; BINS];
-    power_spectrum(samples, &mut power);
+    let (power, total) = band_spectrum(samples)?;
     let band = &power[BAND_LO..=BAND_HI];
-    let total = sum(band);
-    if total <= 0.0 {
-        return None;
-    }
     if let Some(seen) = following.and_then(|f| still_there(&power, total, f)) {
         return Some(seen);
     }
@@ -115,6 +110,18 @@ fn still_there(power: &[f32; BINS], total: f32, following: ToneObservation) -> O
             both.then_some(ToneObservation { freq: f1, freq2: Some(f2) })
         }
     }
+}
+
+/// The power spectrum of the last HISTORY samples and the energy of the band tones are looked
+/// for in; None when the band is empty (digital silence).
+pub fn band_spectrum(samples: &[f32; HISTORY]) -> Option<([f32; BINS], f32)> {
+    let mut power = [0.0f32; BINS];
+    power_spectrum(samples, &mut power);
+    let total = sum(&power[BAND_LO..=BAND_HI]);
+    if total <= 0.0 {
+        return None;
+    }
+    Some((power, total))
 }
 
 /// The sum, kept in LANES running totals so that the loop runs as vector operations.
