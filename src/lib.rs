@@ -1,37 +1,23 @@
 //! mod_rust_amd: answering machine detection for FreeSWITCH.
 //!
-//! The detector ([`Detector`]) is pure Rust: 16-bit PCM frames in, talking events and one
-//! [`Decision`] out. The `amd` analyzer, the benchmarks and the FreeSWITCH module all drive it.
+//! Three layers, one folder each:
+//! - [`detector`]: the pure-Rust engine, 16-bit PCM frames in, talking events and one
+//!   [`Decision`] out; no FFI, no I/O. Its public items are re-exported here.
+//! - [`analyzer`]: the detector over WAV recordings (reading, analysing, scoring), for the `amd`
+//!   command line, and [`tools`] built on it (plot, tune, bench).
+//! - the FreeSWITCH module: [`ffi`] (raw bindings), [`freeswitch`] (the small safe layer over
+//!   them) and [`module`] (mod_rust_amd.so's logic), which reaches the detector only through
+//!   its public items.
 
-pub mod analyze;
-pub mod answered_by;
-pub mod app_amd;
-pub mod decision;
+pub mod analyzer;
 pub mod detector;
-pub mod eval;
-mod fft;
-mod frontend;
-mod mains_hum;
-mod median;
-mod message_end;
-mod noise_floor;
-pub mod params;
-mod ringback;
 pub mod tools;
-mod swing;
-mod talk;
-mod talker_pitch;
-mod tone;
-mod v21;
-pub mod trace;
-mod voicing;
-pub mod wav;
-mod wide;
 
-pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
-pub use detector::{Detector, UnsupportedRate};
-pub use params::{ParamError, Params};
-pub use trace::BlockTrace;
+pub use detector::{
+    amd_cause, answered_by, settings_from_xml, Beep, BlockTrace, Cause, Decision, Detector, Event,
+    Evidence, MessageEnd, MessageEndKind, ParamError, Params, Status, UnsupportedRate,
+    ANSWERED_BY_VALUES, CONFIG_NAME, SUPPORTED_RATES,
+};
 
 /// Raw FreeSWITCH bindings (generated).
 pub mod ffi;

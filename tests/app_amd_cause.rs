@@ -4,7 +4,7 @@
 mod common;
 
 use common::Synth;
-use mod_rust_amd::app_amd::amd_cause;
+use mod_rust_amd::amd_cause;
 use mod_rust_amd::{Detector, Params, Status};
 
 /// The page's `<Amd initialSilence="5000" greeting="2000" afterGreetingSilence="500" totalAnalysisTime="8000"/>`.

@@ -5,7 +5,7 @@
 //! loopback calls whose far end plays a WAV and whose near end runs a mod_com_amd-style
 //! dialplan, and checks what the module did: channel variables, the executed amd_execute_on_*
 //! action, AMD::EVENT events, amd_info slots. Live results are compared with the offline
-//! analyzer (`mod_rust_amd::analyze`) on the same file and the same amd.conf.xml.
+//! analyzer (`mod_rust_amd::analyzer::analyze`) on the same file and the same amd.conf.xml.
 //!
 //! Where no FreeSWITCH is installed (`pkg-config freeswitch` fails or its bin/freeswitch is
 //! missing), every test here prints why and passes.
@@ -22,9 +22,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use harness::{amd_conf_text, crate_dir, params_of, sdk, uuid, wait_log, wait_log_count, Fs, Headers, Options};
-use mod_rust_amd::analyze::analyze;
-use mod_rust_amd::params::Params;
-use mod_rust_amd::{wav, Decision};
+use mod_rust_amd::analyzer::analyze::analyze;
+use mod_rust_amd::Params;
+use mod_rust_amd::analyzer::wav;
+use mod_rust_amd::Decision;
 
 /// The far end stays on the line this long (silence) after its WAV, so the near end always
 /// decides before the hangup; the offline analysis appends the same silence.
@@ -49,13 +50,13 @@ fn offline(path: &Path, params: &Params) -> Decision {
 }
 
 /// The analyzer's whole outcome on `path` followed by FAR_TAIL_MS of silence.
-fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyze::Outcome {
+fn offline_outcome(path: &Path, params: &Params) -> mod_rust_amd::analyzer::analyze::Outcome {
     offline_outcome_shifted(path, params, 0)
 }
 
 /// As offline_outcome, with the file shifted by `shift_ms`: that much digital silence before it,
 /// or (negative) its first ms cut.
-fn offline_outcome_shifted(path: &Path, params: &Params, shift_ms: i32) -> mod_rust_amd::analyze::Outcome {
+fn offline_outcome_shifted(path: &Path, params: &Params, shift_ms: i32) -> mod_rust_amd::analyzer::analyze::Outcome {
     let mut audio = wav::read_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let tail = (audio.sample_rate * FAR_TAIL_MS / 1000) as usize;
     audio.samples.extend(std::iter::repeat_n(0, tail));

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use mod_rust_amd::analyze::{analyze, Outcome};
-use mod_rust_amd::eval::{read_labels, render, report, Scored};
+use mod_rust_amd::analyzer::analyze::{analyze, Outcome};
+use mod_rust_amd::analyzer::eval::{read_labels, render, report, Scored};
 use mod_rust_amd::module::config::ModuleConfig;
-use mod_rust_amd::params::settings_from_xml;
+use mod_rust_amd::settings_from_xml;
 use mod_rust_amd::tools::{bench, plot, tune};
-use mod_rust_amd::wav::read_file;
+use mod_rust_amd::analyzer::wav::read_file;
 use mod_rust_amd::Params;
 
 #[derive(Parser)]

@@ -1,6 +1,6 @@
 //! What to run on a decision: the amd_execute_on_* variables and execute_on_machine_app/arg.
 
-use crate::decision::Status;
+use crate::detector::Status;
 
 /// An application and its argument, to run in the session's thread.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,15 +8,11 @@ use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
 use super::{actions, fault, registry, slots, stats, SHUTTING_DOWN};
-use crate::answered_by::answered_by;
-use crate::app_amd::amd_cause;
-use crate::decision::{Decision, Event, Evidence, MessageEnd, Status};
-use crate::detector::Detector;
+use crate::detector::{amd_cause, answered_by, Decision, Detector, Event, Evidence, MessageEnd, Params, Status};
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
 use crate::freeswitch::media_bug::{AudioFrame, BugHandler};
 use crate::freeswitch::{panic_text, Session};
-use crate::params::Params;
 
 /// The CUSTOM event subclass mod_com_amd fires.
 pub const EVENT_SUBCLASS: &str = "AMD::EVENT";

@@ -1,6 +1,6 @@
 //! amd.conf.xml: the detector's parameters plus the module's own keys.
 
-use crate::params::{settings_from_xml, Params};
+use crate::detector::{settings_from_xml, Params};
 
 /// The module's own amd.conf.xml keys (everything else goes to the detector's [`Params`]).
 pub const MAX_CHANNELS: &str = "max_channels";

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::call::Call;
 use super::{config, fault, registry, slots};
+use crate::detector::{ParamError, Params};
 use crate::freeswitch::log::{log_session, Level};
 use crate::freeswitch::{media_bug, panic_text, Session};
-use crate::params::{ParamError, Params};
 
 /// Why detection did not start.
 #[derive(Debug, Clone, PartialEq, Eq)]

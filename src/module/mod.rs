@@ -16,6 +16,7 @@ pub mod stats;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
+use crate::detector::CONFIG_NAME;
 use crate::ffi;
 use crate::freeswitch::entry::{cstr, function_table, Module, Registrar};
 use crate::freeswitch::event;
@@ -24,7 +25,6 @@ use crate::freeswitch::media_bug;
 use crate::freeswitch::pin;
 use crate::freeswitch::session::LocatedSession;
 use crate::freeswitch::xml;
-use crate::params::CONFIG_NAME;
 use config::ModuleConfig;
 
 /// What FreeSWITCH looks up when it loads mod_rust_amd.so.

@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::decision::{Cause, Decision, Status};
+use crate::detector::{Cause, Decision, Status};
 
 const FINE_MS: u64 = 10;
 const FINE_UP_TO_MS: u64 = 10_000;
@@ -203,7 +203,7 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Decision;
+    use crate::detector::Decision;
 
     fn decided(status: Status, cause: Cause, at_ms: u64) -> Decision {
         Decision { status, cause, at_ms }

@@ -9,11 +9,10 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::detector::Detector;
-use crate::params::Params;
+use crate::analyzer::wav::{read_file, Audio};
+use crate::detector::{Detector, Params};
 use crate::tools::resample::resample;
 use crate::tools::wav_files_in;
-use crate::wav::{read_file, Audio};
 
 /// The rates measured; the last line is about the first.
 pub const RATES: [u32; 3] = [8000, 16000, 48000];

@@ -5,13 +5,10 @@
 
 use std::path::Path;
 
-use crate::decision::{Decision, Event, Evidence};
-use crate::detector::{Detector, UnsupportedRate};
-use crate::params::Params;
+use crate::analyzer::wav::{read_file, Audio};
+use crate::detector::{BlockTrace, Decision, Detector, Event, Evidence, Params, UnsupportedRate};
 use crate::tools::png::svg_to_png;
 use crate::tools::svg::{Anchor, Svg};
-use crate::trace::BlockTrace;
-use crate::wav::{read_file, Audio};
 
 /// Frame length fed, as FreeSWITCH does at ptime 20.
 const FRAME_MS: u32 = 20;
@@ -385,7 +382,7 @@ pub fn run(file: &Path, out: &Path, params: &Params) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::{Beep, Cause, MessageEnd, MessageEndKind, Status};
+    use crate::detector::{Beep, Cause, MessageEnd, MessageEndKind, Status};
 
     #[test]
     fn talk_segments_pair_the_edges_and_close_at_the_end() {

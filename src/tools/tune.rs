@@ -16,12 +16,11 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::analyze::analyze;
-use crate::decision::Status;
-use crate::eval::{read_labels, render, report, Label, Scored};
+use crate::analyzer::analyze::analyze;
+use crate::analyzer::eval::{read_labels, render, report, Label, Scored};
+use crate::analyzer::wav::{read_file, Audio};
+use crate::detector::{Params, Status};
 use crate::module::config::{ModuleConfig, MAX_CHANNELS};
-use crate::params::Params;
-use crate::wav::{read_file, Audio};
 
 /// A mean decision time this much shorter is needed to move a parameter when the counts tie.
 const MIN_TIME_GAIN_MS: f64 = 10.0;
@@ -396,7 +395,7 @@ mod tests {
             beep_ms: None,
             condition: String::new(),
         };
-        Clip { label, audio: Audio { sample_rate: 8000, samples: Vec::new(), encoding: crate::wav::Encoding::Pcm16 } }
+        Clip { label, audio: Audio { sample_rate: 8000, samples: Vec::new(), encoding: crate::analyzer::wav::Encoding::Pcm16 } }
     }
 
     #[test]

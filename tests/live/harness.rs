@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mod_rust_amd::module::config::ModuleConfig;
-use mod_rust_amd::params::Params;
+use mod_rust_amd::Params;
 
 use crate::built_module;
 

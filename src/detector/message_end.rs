@@ -2,9 +2,9 @@
 //! when it records. A greeting ends with a beep (and recording starts when the beep stops), or,
 //! on machines without one, with a long silence; a timeout bounds the wait.
 
-use crate::decision::{Beep, Cause, Decision, Event, MessageEnd, MessageEndKind, Status};
-use crate::params::Params;
-use crate::tone::{self, ToneRun, ToneUpdate};
+use crate::detector::decision::{Beep, Cause, Decision, Event, MessageEnd, MessageEndKind, Status};
+use crate::detector::params::Params;
+use crate::detector::tones::tone::{self, ToneRun, ToneUpdate};
 
 /// Shortest steady tone taken for the beep that ends a greeting.
 pub const MIN_MESSAGE_BEEP_MS: u64 = 80;

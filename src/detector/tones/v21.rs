@@ -18,8 +18,8 @@
 
 use std::sync::OnceLock;
 
-use crate::frontend::{BlockStats, FrontEnd, BLOCK, INTERNAL_RATE};
-use crate::wide::LANES;
+use crate::detector::dsp::wide::LANES;
+use crate::detector::frontend::{BlockStats, FrontEnd, BLOCK, INTERNAL_RATE};
 
 const MARK_HZ: f32 = 1650.0;
 const SPACE_HZ: f32 = 1850.0;

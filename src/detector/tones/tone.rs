@@ -5,10 +5,10 @@
 //! chords spread their energy over many peaks, and noise has no peak: none of them stays
 //! "one or two steady peaks" for 80 ms.
 
-use crate::fft::{power_spectrum, BINS};
-use crate::median::median_of_three;
-use crate::frontend::{BLOCK_MS, HISTORY, INTERNAL_RATE};
-use crate::wide::LANES;
+use crate::detector::dsp::fft::{power_spectrum, BINS};
+use crate::detector::dsp::median::median_of_three;
+use crate::detector::dsp::wide::LANES;
+use crate::detector::frontend::{BLOCK_MS, HISTORY, INTERNAL_RATE};
 
 pub const BIN_HZ: f32 = INTERNAL_RATE as f32 / HISTORY as f32;
 /// Band searched for tones (Hz).

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::decision::{Cause, Decision, MessageEnd, MessageEndKind};
+use crate::detector::{Cause, Decision, MessageEnd, MessageEndKind};
 
 /// One row of labels.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -365,7 +365,7 @@ pub fn render(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::{Cause, Status};
+    use crate::detector::{Cause, Status};
 
     fn label(truth: &str, expected: &str) -> Label {
         Label {
@@ -385,7 +385,7 @@ mod tests {
 
     #[test]
     fn message_end_and_tone_figures() {
-        use crate::decision::Beep;
+        use crate::detector::Beep;
         let machine = |beep_ms: Option<u64>| Label { beep_ms, ..label("machine", "machine") };
         let d = |cause| Some(Decision { status: Status::Machine, cause, at_ms: 3000 });
         let end = |kind, at_ms, start_ms| Some(MessageEnd { kind, at_ms, beep: Some(Beep { start_ms, freq_hz: 1000, freq2_hz: None }) });

@@ -15,9 +15,9 @@
 //! Hz whose centre stays put; speech spreads its energy over its harmonics and formants, and
 //! moves them.
 
-use crate::frontend::HISTORY;
+use crate::detector::frontend::HISTORY;
 // The band whose energy a ring must hold is the one the beep tracker searches.
-use crate::tone::{argmax, band_spectrum, sum, BAND_HI, BAND_LO, BIN_HZ};
+use crate::detector::tones::tone::{argmax, band_spectrum, sum, BAND_HI, BAND_LO, BIN_HZ};
 
 /// Where a ring's centre may lie (Hz): the ring tones above, with room for a codec's shift.
 const RING_LO_HZ: f32 = 340.0;
@@ -103,7 +103,7 @@ impl RingbackTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frontend::INTERNAL_RATE;
+    use crate::detector::frontend::INTERNAL_RATE;
 
     const RATE: f32 = INTERNAL_RATE as f32;
 

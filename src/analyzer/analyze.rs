@@ -1,9 +1,7 @@
 //! Runs the detector over a whole recording, as a call would feed it frame by frame.
 
-use crate::decision::{Decision, Event, MessageEnd};
-use crate::detector::{Detector, UnsupportedRate};
-use crate::params::Params;
-use crate::wav::Audio;
+use crate::analyzer::wav::Audio;
+use crate::detector::{Decision, Detector, Event, MessageEnd, Params, UnsupportedRate};
 
 /// Frame length the analyzer feeds, as FreeSWITCH does at ptime 20.
 pub const FRAME_MS: u32 = 20;
@@ -47,8 +45,8 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
         message_end,
         beep_end_ms,
         sit: detector.sit_code(),
-        app_amd_cause: decision.map(|d| crate::app_amd::amd_cause(&d, &detector.evidence(), params)),
-        answered_by: crate::answered_by::answered_by(decision.as_ref(), params.detect_message_end, message_end.as_ref()),
+        app_amd_cause: decision.map(|d| crate::detector::amd_cause(&d, &detector.evidence(), params)),
+        answered_by: crate::detector::answered_by(decision.as_ref(), params.detect_message_end, message_end.as_ref()),
         events,
         duration_ms: audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate),
     })

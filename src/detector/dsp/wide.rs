@@ -24,9 +24,9 @@ macro_rules! wide_vectors {
             }
 
             #[cfg(target_arch = "x86_64")]
-            if $crate::wide::avx2_allowed() {
+            if $crate::detector::dsp::wide::avx2_allowed() {
                 #[cfg(test)]
-                $crate::wide::tests::AVX2_RUNS.with(|n| n.set(n.get() + 1));
+                $crate::detector::dsp::wide::tests::AVX2_RUNS.with(|n| n.set(n.get() + 1));
                 // SAFETY: the processor has AVX2, as checked just above.
                 return unsafe { avx2($($arg),*) };
             }
@@ -51,9 +51,9 @@ pub(crate) fn avx2_allowed() -> bool {
 pub(crate) mod tests {
     use std::cell::Cell;
 
-    use crate::fft::{power_spectrum, BINS};
-    use crate::frontend::{FrontEnd, HISTORY};
-    use crate::voicing::Voicing;
+    use crate::detector::dsp::fft::{power_spectrum, BINS};
+    use crate::detector::frontend::{FrontEnd, HISTORY};
+    use crate::detector::sound::voicing::Voicing;
 
     thread_local! {
         /// Set by a test to run the baseline builds on its thread.
@@ -77,7 +77,7 @@ pub(crate) mod tests {
         for chunk in samples.chunks(77) {
             front.push(chunk, &mut |f, stats| {
                 bits.extend([stats.level, stats.rho1, stats.rho2].map(f32::to_bits));
-                let mut block = [0.0f32; crate::frontend::BLOCK];
+                let mut block = [0.0f32; crate::detector::frontend::BLOCK];
                 f.last_block(&mut block);
                 bits.push(voicing.update(&block).to_bits());
                 let mut window = [0.0f32; HISTORY];

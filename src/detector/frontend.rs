@@ -5,7 +5,7 @@
 //! carries little that tells a person from a machine), then a high-pass removes DC offset,
 //! mains hum and rumble, which a plain level threshold would otherwise read as talking.
 
-use crate::wide::{wide_vectors, LANES};
+use crate::detector::dsp::wide::{wide_vectors, LANES};
 
 /// Samples per block at the internal rate.
 pub const BLOCK: usize = 80;

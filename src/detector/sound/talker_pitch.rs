@@ -5,7 +5,7 @@
 //! pitch still tells it apart: one talker keeps to their own pitch range, and a mix of other
 //! voices sits at that pitch only now and then, not for a whole vowel.
 
-use crate::voicing::{MAX_LAG, MIN_LAG};
+use crate::detector::sound::voicing::{MAX_LAG, MIN_LAG};
 
 const LAGS: usize = MAX_LAG - MIN_LAG + 1;
 /// Voiced blocks of talk needed before the talker's pitch is known.

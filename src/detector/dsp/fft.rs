@@ -7,8 +7,8 @@
 
 use std::sync::OnceLock;
 
-use crate::frontend::HISTORY;
-use crate::wide::wide_vectors;
+use crate::detector::dsp::wide::wide_vectors;
+use crate::detector::frontend::HISTORY;
 
 /// Bins of the one-sided power spectrum (DC to Nyquist).
 pub const BINS: usize = HISTORY / 2 + 1;

@@ -8,8 +8,8 @@
 //! app_amd lacks follow the one-figure form of TOOLONG: `BEEP-<ms>`, `FAX-<ms>`, `SIT-<ms>`, the
 //! ms of audio at which the tone decided.
 
-use crate::decision::{Cause, Decision, Evidence};
-use crate::params::Params;
+use crate::detector::decision::{Cause, Decision, Evidence};
+use crate::detector::params::Params;
 
 /// The `amd_cause` text for `decision`, from the figures the detector measured and the limits in
 /// force for the call.
@@ -30,8 +30,8 @@ pub fn amd_cause(decision: &Decision, evidence: &Evidence, params: &Params) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Status;
     use crate::detector::Detector;
+    use crate::detector::decision::Status;
 
     fn cause_of(cause: Cause, status: Status, at_ms: u64, evidence: Evidence, overrides: &str) -> String {
         let mut p = Params::default();

@@ -7,7 +7,7 @@
 //! one another closely enough to be one greeting make its first word together once their sound
 //! adds up to `noise_min_length`.
 
-use crate::frontend::BLOCK_MS;
+use crate::detector::frontend::BLOCK_MS;
 
 /// Sound shorter than this (a click, a pop) does not interrupt a silence.
 const ACTIVITY_MIN_MS: u64 = 40;

@@ -1,10 +1,10 @@
 //! `amd_answered_by`: the verdict in the vocabulary hosted voice APIs use (AnsweredBy), so an
 //! application moving from one keeps its branches one to one.
 
-use crate::decision::{Cause, Decision, MessageEnd, MessageEndKind, Status};
+use crate::detector::decision::{Cause, Decision, MessageEnd, MessageEndKind, Status};
 
 /// Every value `answered_by` can give.
-pub const ALL: [&str; 7] = ["human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax", "unknown"];
+pub const ANSWERED_BY_VALUES: [&str; 7] = ["human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax", "unknown"];
 
 /// The AnsweredBy value for a decision and, with `detect_message_end`, the end of the greeting.
 /// While a voicemail's greeting is still going on it is `machine_start`, as hosted APIs say
@@ -54,7 +54,7 @@ mod tests {
         assert_eq!(answered_by(Some(&m), true, Some(&end(MessageEndKind::Silence))), "machine_end_silence");
         assert_eq!(answered_by(Some(&m), true, Some(&end(MessageEndKind::Timeout))), "machine_end_other");
         for v in ["human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax", "unknown"] {
-            assert!(ALL.contains(&v));
+            assert!(ANSWERED_BY_VALUES.contains(&v));
         }
     }
 }

@@ -1,24 +1,20 @@
-//! The per-call detector: frames of any size in, talking events and one decision out.
-//!
-//! Each 10 ms block is judged sound or quiet against both `silent_threshold` and the line's
-//! own background level; sound becomes words and talk segments; mod_com_amd's timers turn
-//! those into a decision. Steady tones are followed alongside: a beep right after a greeting,
-//! a fax tone or a special information tone decides `machine` whatever the timing says.
+//! The per-call [`Detector`]: wires the stages together one 10 ms block at a time and keeps the
+//! call's state between frames. How a block flows through the stages: `src/detector/mod.rs`.
 
-use crate::decision::{Cause, Decision, Event, Evidence, Status};
-use crate::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
-use crate::message_end::{BlockView, MessageEndWatch};
-use crate::median::median_of_three;
-use crate::noise_floor::{level_db, NoiseFloor};
-use crate::params::Params;
-use crate::ringback::{self, RingbackTracker};
-use crate::swing::Swing;
-use crate::talk::{TalkEdge, TalkTracker};
-use crate::talker_pitch::TalkerPitch;
-use crate::tone::{self, ToneRun, ToneTracker, ToneUpdate};
-use crate::trace::BlockTrace;
-use crate::v21::V21Watch;
-use crate::voicing::{BackgroundVoicing, Voicing};
+use crate::detector::decision::{Cause, Decision, Event, Evidence, Status};
+use crate::detector::dsp::median::median_of_three;
+use crate::detector::dsp::swing::Swing;
+use crate::detector::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
+use crate::detector::message_end::{BlockView, MessageEndWatch};
+use crate::detector::params::Params;
+use crate::detector::sound::noise_floor::{level_db, NoiseFloor};
+use crate::detector::sound::talker_pitch::TalkerPitch;
+use crate::detector::sound::voicing::{BackgroundVoicing, Voicing};
+use crate::detector::talk::{TalkEdge, TalkTracker};
+use crate::detector::tones::ringback::{self, RingbackTracker};
+use crate::detector::tones::tone::{self, ToneRun, ToneTracker, ToneUpdate};
+use crate::detector::tones::v21::V21Watch;
+use crate::detector::trace::BlockTrace;
 
 /// Sample rates the detector accepts.
 pub const SUPPORTED_RATES: [u32; 4] = [8000, 16000, 32000, 48000];

@@ -12,9 +12,9 @@
 //! period), then the autocorrelation at every lag of the pitch range is kept as a running sum
 //! that forgets older blocks: 20 samples x 32 lags per 10 ms block.
 
-use crate::frontend::BLOCK;
-use crate::mains_hum::MainsHum;
-use crate::wide::{wide_vectors, LANES};
+use crate::detector::dsp::wide::{wide_vectors, LANES};
+use crate::detector::frontend::BLOCK;
+use crate::detector::sound::mains_hum::MainsHum;
 
 /// Internal samples averaged into one: 8 kHz down to 2 kHz.
 const DECIMATION: usize = 4;
