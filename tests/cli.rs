@@ -255,3 +255,47 @@ fn eval_scores_the_fixtures_and_reports_missing_files() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("silence.wav"), "{}", text(&out.stderr));
 }
+
+/// eval over several folders: one summary row per folder and one over all, the totals over all
+/// the calls, --json with each folder and the total; --errors names each call it got wrong.
+#[test]
+fn eval_over_several_folders_gives_a_row_each_and_the_totals() {
+    let fixtures_dir = fixtures().display().to_string();
+    // A second folder whose labels say the opposite of two calls: both are listed by --errors.
+    let flipped = scratch("eval-flipped");
+    let labels = std::fs::read_to_string(fixtures().join("labels.csv")).unwrap();
+    let mut kept = vec![labels.lines().next().unwrap().to_string()];
+    for line in labels.lines().filter(|l| l.starts_with("human_hello.wav,") || l.starts_with("machine_beep.wav,")) {
+        let file = line.split(',').next().unwrap();
+        std::fs::copy(fixtures().join(file), flipped.join(file)).unwrap();
+        let flipped_line = if file == "human_hello.wav" {
+            line.replace(",human,person,", ",machine,machine,")
+        } else {
+            line.replace(",machine,machine,", ",human,person,")
+        };
+        kept.push(flipped_line);
+    }
+    std::fs::write(flipped.join("labels.csv"), kept.join("\n") + "\n").unwrap();
+    let flipped_dir = flipped.display().to_string();
+
+    let out = amd(&["eval", "--errors", &fixtures_dir, &flipped_dir]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let n_fixtures = labels.lines().count() - 1;
+    let row = |name: &str| stdout.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row for {name}: {stdout}")).to_string();
+    assert!(row(&fixtures_dir).split_whitespace().nth(1) == Some(&n_fixtures.to_string()), "{stdout}");
+    assert!(row(&flipped_dir).split_whitespace().nth(1) == Some("2"), "{stdout}");
+    assert!(row("all ").split_whitespace().nth(1) == Some(&(n_fixtures + 2).to_string()), "{stdout}");
+    assert!(stdout.contains(&format!("clips: {}", n_fixtures + 2)), "{stdout}");
+    let errors: Vec<&str> = stdout.lines().filter(|l| l.contains(": wrong status: ")).collect();
+    assert_eq!(errors.len(), 2, "{stdout}");
+    assert!(errors.iter().any(|l| l.starts_with(&format!("{flipped_dir}/human_hello.wav: wrong status: truth machine"))), "{stdout}");
+    assert!(errors.iter().any(|l| l.starts_with(&format!("{flipped_dir}/machine_beep.wav: wrong status: truth human"))), "{stdout}");
+
+    let out = amd(&["eval", "--json", &fixtures_dir, &flipped_dir]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["total"]["clips"], serde_json::json!(n_fixtures + 2), "{v}");
+    assert_eq!(v["folders"][&flipped_dir]["clips"], serde_json::json!(2), "{v}");
+    assert_eq!(v["folders"][&fixtures_dir]["overall_accuracy"], serde_json::json!(1.0), "{v}");
+}

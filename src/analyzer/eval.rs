@@ -123,6 +123,30 @@ impl Scored {
     }
 }
 
+/// One line for a call the detector got wrong: its status is not the expected one, or its beep
+/// was not found within [`BEEP_FOUND_WITHIN_MS`]. `None` for a call it got right.
+pub fn mistake(s: &Scored) -> Option<String> {
+    let got = s.decision.map_or("no decision".to_string(), |d| format!("{} {} at {} ms", d.status.as_str(), d.cause.as_str(), d.at_ms));
+    let beep_missed = match (s.label.beep_ms, s.message_end) {
+        (Some(beep), Some(MessageEnd { kind: MessageEndKind::Beep, at_ms, .. })) => {
+            !(0..=BEEP_FOUND_WITHIN_MS).contains(&(at_ms as i64 - beep as i64))
+        }
+        (Some(_), _) => s.label.truth == "machine",
+        (None, _) => false,
+    };
+    let wrong_status = s.status() != s.label.expected_status;
+    if !wrong_status && !beep_missed {
+        return None;
+    }
+    let what = if wrong_status { "wrong status" } else { "beep missed" };
+    let end = s.message_end.map_or("-".to_string(), |m| format!("{} at {} ms", m.kind.as_str(), m.at_ms));
+    let beep = s.label.beep_ms.map_or("-".to_string(), |b| format!("{b} ms"));
+    Some(format!(
+        "{}: {what}: truth {} (expected {}), got {got}; message end {end}, labelled beep {beep}; {}",
+        s.label.file, s.label.truth, s.label.expected_status, s.label.condition
+    ))
+}
+
 /// How far after the beep's start the message end may be reported and still count as found.
 pub const BEEP_FOUND_WITHIN_MS: i64 = 150;
 /// A beep heard this much before the labelled one is a false beep inside the greeting.
@@ -180,6 +204,10 @@ pub struct MessageEndReport {
     pub clips_with_beep: usize,
     /// Share of them whose message end is the beep, reported 0..=BEEP_FOUND_WITHIN_MS after its start.
     pub beep_found: f64,
+    /// The same over those of them decided `machine`: how well the beep is found once a dialer
+    /// waits for it.
+    pub clips_with_beep_called_machine: usize,
+    pub beep_found_when_called_machine: f64,
     /// Message end time minus the labelled beep start, over clips whose message end was a beep.
     pub beep_timing_error_ms: Percentiles,
     /// Clips (of all) where a beep was reported on a human, or before the real beep of a machine.
@@ -199,6 +227,10 @@ pub struct ToneReport {
     pub sit_code_accuracy: f64,
     /// Human or machine clips called fax or sit.
     pub speech_called_tone: usize,
+    /// Fax and sit clips together: named as such (amd_result fax or sit), and called `person`.
+    pub tone_clips: usize,
+    pub tones_named: f64,
+    pub tones_called_person: usize,
 }
 
 fn share(part: usize, whole: usize) -> f64 {
@@ -251,7 +283,7 @@ pub fn report(scored: &[Scored]) -> Report {
 fn message_end_report(scored: &[Scored]) -> MessageEndReport {
     let with_beep: Vec<&Scored> = scored.iter().filter(|s| s.label.truth == "machine" && s.label.beep_ms.is_some()).collect();
     let mut errors = Vec::new();
-    let mut found = 0;
+    let (mut found, mut found_called_machine) = (0, 0);
     for s in &with_beep {
         let beep = s.label.beep_ms.expect("filtered") as i64;
         if let Some(MessageEnd { kind: MessageEndKind::Beep, at_ms, .. }) = s.message_end {
@@ -259,9 +291,11 @@ fn message_end_report(scored: &[Scored]) -> MessageEndReport {
             errors.push(error);
             if (0..=BEEP_FOUND_WITHIN_MS).contains(&error) {
                 found += 1;
+                found_called_machine += usize::from(s.status() == "machine");
             }
         }
     }
+    let called_machine = with_beep.iter().filter(|s| s.status() == "machine").count();
     let false_beeps = scored
         .iter()
         .filter(|s| match (s.label.truth.as_str(), s.beep_heard_ms()) {
@@ -278,6 +312,8 @@ fn message_end_report(scored: &[Scored]) -> MessageEndReport {
     MessageEndReport {
         clips_with_beep: with_beep.len(),
         beep_found: share(found, with_beep.len()),
+        clips_with_beep_called_machine: called_machine,
+        beep_found_when_called_machine: share(found_called_machine, called_machine),
         beep_timing_error_ms: percentiles(errors),
         false_beeps,
         false_beep_share: share(false_beeps, scored.len()),
@@ -295,7 +331,12 @@ fn tone_report(scored: &[Scored]) -> ToneReport {
         .iter()
         .filter(|s| matches!(s.label.truth.as_str(), "human" | "machine") && matches!(s.cause(), Some(Cause::Fax | Cause::Sit)))
         .count();
+    let named = called(&fax, Cause::Fax) + called(&sit, Cause::Sit);
+    let tones_called_person = fax.iter().chain(&sit).filter(|s| s.status() == "person").count();
     ToneReport {
+        tone_clips: fax.len() + sit.len(),
+        tones_named: share(named, fax.len() + sit.len()),
+        tones_called_person,
         fax_accuracy: share(called(&fax, Cause::Fax), fax.len()),
         sit_accuracy: share(called(&sit, Cause::Sit), sit.len()),
         sit_code_accuracy: share(codes_right, coded.len()),
@@ -342,9 +383,11 @@ pub fn render(r: &Report) -> String {
     out.push_str(&format!("human decision after end of greeting: {}\n", ms(&r.human_decision_after_greeting_ms)));
     let m = &r.message_end;
     out.push_str(&format!(
-        "\nmessage end (detect_message_end on)\nbeep found within {BEEP_FOUND_WITHIN_MS} ms of its start: {} of {} clips with a beep\nbeep timing error (message end - beep start): {}\nfalse beeps (on a human, or before the real beep): {} clips ({})\n",
+        "\nmessage end (detect_message_end on)\nbeep found within {BEEP_FOUND_WITHIN_MS} ms of its start: {} of {} clips with a beep ({} of the {} called machine)\nbeep timing error (message end - beep start): {}\nfalse beeps (on a human, or before the real beep): {} clips ({})\n",
         pct(m.beep_found),
         m.clips_with_beep,
+        pct(m.beep_found_when_called_machine),
+        m.clips_with_beep_called_machine,
         ms(&m.beep_timing_error_ms),
         m.false_beeps,
         pct(m.false_beep_share)
@@ -353,14 +396,42 @@ pub fn render(r: &Report) -> String {
     out.push_str(&format!("machines called machine, greeting ended by: {}\n", kinds.join(", ")));
     let t = &r.tones;
     out.push_str(&format!(
-        "\nfax clips called fax: {}\nsit clips called sit: {}\nsit code right: {}\nhuman or machine clips called fax or sit: {}\n",
+        "\nfax clips called fax: {}\nsit clips called sit: {}\nfax and sit named: {} of {} (called person: {})\nsit code right: {}\nhuman or machine clips called fax or sit: {}\n",
         pct(t.fax_accuracy),
         pct(t.sit_accuracy),
+        pct(t.tones_named),
+        t.tone_clips,
+        t.tones_called_person,
         pct(t.sit_code_accuracy),
         t.speech_called_tone
     ));
     out
 }
+
+/// The headline figures of one report as a row of [`SUMMARY_HEADER`], for comparing folders.
+pub fn summary_row(name: &str, r: &Report) -> String {
+    let human_p90 = r.human_decision_after_greeting_ms.p90.map_or("-".to_string(), |v| v.to_string());
+    let machine_p50 = r.classes.get("machine").and_then(|c| c.decision_ms.p50).map_or("-".to_string(), |v| v.to_string());
+    format!(
+        "{name:<24}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>9}{:>9}",
+        r.clips,
+        pct(r.humans_called_person),
+        pct(r.humans_called_machine),
+        pct(r.machines_called_machine),
+        pct(r.message_end.beep_found),
+        pct(r.message_end.beep_found_when_called_machine),
+        pct(r.message_end.false_beep_share),
+        pct(r.tones.tones_named),
+        human_p90,
+        machine_p50,
+    )
+}
+
+/// Column heads of [`summary_row`]: humans called person / machine, machines called machine,
+/// beeps found (of all beep clips, of those called machine), false beeps (share of clips),
+/// fax and SIT named, the humans' p90 after their greeting and the machines' p50 after answer.
+pub const SUMMARY_HEADER: &str =
+    "folder                    clips  H->per  H->mac  M->mac    beep  beep|M   fbeep  fax/sit  H p90ms  M p50ms";
 
 #[cfg(test)]
 mod tests {
@@ -411,6 +482,23 @@ mod tests {
         assert_eq!((r.tones.fax_accuracy, r.tones.sit_accuracy, r.tones.sit_code_accuracy), (0.5, 1.0, 1.0));
         assert_eq!(r.tones.speech_called_tone, 0);
         assert!(render(&r).contains("beep found within 150 ms"));
+    }
+
+    #[test]
+    fn a_mistake_is_a_wrong_status_or_a_missed_beep() {
+        use crate::detector::Beep;
+        let d = |status, cause| Some(Decision { status, cause, at_ms: 3000 });
+        assert_eq!(mistake(&scored(label("human", "person"), d(Status::Person, Cause::SilentAfterIntro))), None);
+        let wrong = mistake(&scored(label("human", "person"), d(Status::Machine, Cause::MaxIntro))).unwrap();
+        assert!(wrong.starts_with("x.wav: wrong status: truth human (expected person), got machine max-intro at 3000 ms"), "{wrong}");
+        let machine = Label { beep_ms: Some(4000), ..label("machine", "machine") };
+        let heard = |at_ms| Some(MessageEnd { kind: MessageEndKind::Beep, at_ms, beep: Some(Beep { start_ms: at_ms, freq_hz: 1000, freq2_hz: None }) });
+        let on_time = Scored { message_end: heard(4100), ..scored(machine.clone(), d(Status::Machine, Cause::MaxIntro)) };
+        assert_eq!(mistake(&on_time), None);
+        let late = Scored { message_end: heard(4300), ..scored(machine.clone(), d(Status::Machine, Cause::MaxIntro)) };
+        assert!(mistake(&late).unwrap().contains(": beep missed: "), "{late:?}");
+        let unheard = scored(machine, d(Status::Person, Cause::SilentAfterIntro));
+        assert!(mistake(&unheard).unwrap().contains(": wrong status: "), "a wrong status is named first");
     }
 
     #[test]

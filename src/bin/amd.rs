@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mod_rust_amd::analyzer::analyze::{analyze, Outcome};
-use mod_rust_amd::analyzer::eval::{read_labels, render, report, Scored};
+use mod_rust_amd::analyzer::eval::{mistake, read_labels, render, report, summary_row, Scored, SUMMARY_HEADER};
 use mod_rust_amd::module::config::ModuleConfig;
 use mod_rust_amd::settings_from_xml;
 use mod_rust_amd::tools::{bench, plot, tune};
@@ -32,12 +32,17 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
-    /// Score the detector on DIR/labels.csv (the corpus format).
+    /// Score the detector on DIR/labels.csv (the corpus format). With several folders (e.g. draws
+    /// of several seeds): one summary row per folder, then the figures over all of them.
     Eval {
-        dir: PathBuf,
-        /// The figures as one JSON object.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The figures as one JSON object (with several folders: `folders` and `total`).
         #[arg(long)]
         json: bool,
+        /// Also list every call whose status is not the expected one, and every beep missed.
+        #[arg(long)]
+        errors: bool,
         #[command(flatten)]
         settings: Settings,
     },
@@ -131,7 +136,9 @@ fn main() -> ExitCode {
     // setting), and exits 1.
     let result = match cli.command {
         Command::Analyze { paths, json, settings } => settings.config().map(|c| run_analyze(&paths, json, &c.config.params) && c.clean),
-        Command::Eval { dir, json, settings } => settings.config().and_then(|c| Ok(run_eval(&dir, json, &c.config.params)? && c.clean)),
+        Command::Eval { dirs, json, errors, settings } => {
+            settings.config().and_then(|c| Ok(run_eval(&dirs, json, errors, &c.config.params)? && c.clean))
+        }
         Command::Plot { file, output, settings } => settings.config().and_then(|c| {
             println!("{}", plot::run(&file, &output, &c.config.params)?);
             Ok(c.clean)
@@ -244,34 +251,69 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
     }
 }
 
-fn run_eval(dir: &Path, json: bool, params: &Params) -> Result<bool, String> {
+fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, params: &Params) -> Result<bool, String> {
     // The end of the greeting is looked for only after the decision, so turning it on for the
     // beep figures leaves every decision as it is.
     let params = &Params { detect_message_end: true, ..params.clone() };
-    let labels = read_labels(&dir.join("labels.csv"))?;
-    let bar = ProgressBar::new(labels.len() as u64);
+    let mut folders = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        folders.push((dir, read_labels(&dir.join("labels.csv"))?));
+    }
+    let total: usize = folders.iter().map(|(_, labels)| labels.len()).sum();
+    let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").expect("static template is valid"),
     );
-    let mut scored = Vec::with_capacity(labels.len());
     let mut ok = true;
-    for label in labels {
-        bar.set_message(label.file.clone());
-        match analyze_file(&dir.join(&label.file), params) {
-            Ok(outcome) => scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit }),
-            Err(e) => {
-                bar.suspend(|| eprintln!("amd: {}: {e}", label.file));
-                ok = false;
+    let mut scored_by_folder = Vec::with_capacity(folders.len());
+    for (dir, labels) in folders {
+        let mut scored = Vec::with_capacity(labels.len());
+        for label in labels {
+            bar.set_message(label.file.clone());
+            match analyze_file(&dir.join(&label.file), params) {
+                Ok(outcome) => {
+                    scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit })
+                }
+                Err(e) => {
+                    bar.suspend(|| eprintln!("amd: {}: {e}", dir.join(&label.file).display()));
+                    ok = false;
+                }
             }
+            bar.inc(1);
         }
-        bar.inc(1);
+        scored_by_folder.push((dir.display().to_string(), scored));
     }
     bar.finish_and_clear();
-    let r = report(&scored);
+    let all: Vec<Scored> = scored_by_folder.iter().flat_map(|(_, s)| s.iter().cloned()).collect();
+    let r = report(&all);
     if json {
-        println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+        let value = if scored_by_folder.len() == 1 {
+            serde_json::to_value(&r)
+        } else {
+            let per: serde_json::Map<String, serde_json::Value> = scored_by_folder
+                .iter()
+                .map(|(name, s)| Ok((name.clone(), serde_json::to_value(report(s))?)))
+                .collect::<Result<_, serde_json::Error>>()
+                .map_err(|e| e.to_string())?;
+            serde_json::to_value(&r).map(|total| serde_json::json!({ "folders": per, "total": total }))
+        };
+        println!("{}", serde_json::to_string_pretty(&value.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?);
     } else {
+        if scored_by_folder.len() > 1 {
+            println!("{SUMMARY_HEADER}");
+            for (name, s) in &scored_by_folder {
+                println!("{}", summary_row(name, &report(s)));
+            }
+            println!("{}\n\nover all {} folders:", summary_row("all", &r), scored_by_folder.len());
+        }
         print!("{}", render(&r));
+    }
+    if errors {
+        for (name, s) in &scored_by_folder {
+            for line in s.iter().filter_map(mistake) {
+                println!("{name}/{line}");
+            }
+        }
     }
     Ok(ok)
 }
