@@ -12,7 +12,8 @@ const PAGE: &str = "initialSilence=5000,greeting=2000,afterGreetingSilence=500,t
 
 fn params(data: &str) -> Params {
     let mut p = Params::default();
-    let errors = p.apply_pairs(data);
+    // As voice_start takes its data: app_amd's timers select the rules they describe.
+    let errors = p.apply_configuration_pairs(data);
     assert!(errors.is_empty(), "{errors:?}");
     p
 }

@@ -217,6 +217,17 @@ fn check_decided(s: &Session, want_status: &str) {
     assert!(name.chars().all(|c| c.is_ascii_uppercase()) && figures.split('-').all(|n| n.parse::<u64>().is_ok()), "amd_cause {cause:?}");
     assert_eq!(results[0].header("AMD-Cause"), Some(cause.as_str()));
     assert_eq!(results[0].header("variable_amd_cause"), Some(cause.as_str()));
+    // The confidence: two decimals from 0 to 1, the same in the variable and the event; a tone
+    // is sure, unsure is not.
+    let confidence = s.var("amd_confidence").expect("amd_confidence set");
+    let value: f32 = confidence.parse().unwrap_or_else(|_| panic!("amd_confidence {confidence:?}"));
+    assert!((0.0..=1.0).contains(&value) && confidence.len() == 4, "amd_confidence {confidence:?}");
+    assert_eq!(results[0].header("AMD-Confidence"), Some(confidence.as_str()));
+    match result.as_str() {
+        "beep" | "fax" | "sit" => assert_eq!(confidence, "1.00"),
+        "too-long" => assert_eq!(confidence, "0.00"),
+        _ => {}
+    }
     // Actions ran in the session's thread.
     let session_thread = s.session_thread.lock().unwrap().unwrap();
     let ex = s.executed.lock().unwrap();

@@ -1,7 +1,9 @@
 //! Runs the detector over a whole recording, as a call would feed it frame by frame.
 
 use crate::analyzer::wav::Audio;
-use crate::detector::{Decision, Detector, Event, MessageEnd, Params, UnsupportedRate};
+use std::sync::Arc;
+
+use crate::detector::{Decision, DecisionModel, Detector, Event, MessageEnd, Params, UnsupportedRate};
 
 /// Frame length the analyzer feeds, as FreeSWITCH does at ptime 20.
 pub const FRAME_MS: u32 = 20;
@@ -24,11 +26,19 @@ pub struct Outcome {
     pub events: Vec<Event>,
     /// Length of the recording in ms.
     pub duration_ms: u64,
+    /// How sure the detector is of its decision (0 to 1), once decided.
+    pub confidence: Option<f32>,
 }
 
 /// Feeds `audio` to a fresh detector in FRAME_MS frames until it is finished or the audio ends.
 pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRate> {
-    let mut detector = Detector::new(params, audio.sample_rate)?;
+    analyze_with(audio, params, None)
+}
+
+/// As [`analyze`], deciding with `model` (the built-in one when `None`) where `params` say
+/// `decision=model`.
+pub fn analyze_with(audio: &Audio, params: &Params, model: Option<Arc<DecisionModel>>) -> Result<Outcome, UnsupportedRate> {
+    let mut detector = Detector::with_model(params, audio.sample_rate, model.unwrap_or_else(DecisionModel::builtin))?;
     let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
     let mut events = Vec::new();
     for chunk in audio.samples.chunks(frame) {
@@ -49,5 +59,6 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
         answered_by: crate::detector::answered_by(decision.as_ref(), params.detect_message_end, message_end.as_ref()),
         events,
         duration_ms: audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate),
+        confidence: detector.confidence(),
     })
 }

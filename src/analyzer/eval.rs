@@ -16,6 +16,8 @@ pub struct Label {
     pub greeting_ms: Option<u64>,
     pub initial_silence_ms: Option<u64>,
     pub beep_ms: Option<u64>,
+    /// The voice, engine or recording the call was made with (may be empty).
+    pub source: String,
     pub condition: String,
 }
 
@@ -64,6 +66,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
     let need = |name: &str| col(name).ok_or_else(|| format!("{}: no column '{name}'", path.display()));
     let (file, truth, expected) = (need("file")?, need("truth")?, need("expected_status")?);
     let (greeting, initial, beep, condition) = (col("greeting_ms"), col("initial_silence_ms"), col("beep_ms"), col("condition"));
+    let source = col("source");
     let mut labels = Vec::new();
     for (n, line) in lines {
         let f = split_csv(line);
@@ -87,6 +90,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
             greeting_ms: num(greeting),
             initial_silence_ms: num(initial),
             beep_ms: num(beep),
+            source: source.map(get).unwrap_or_default(),
             condition: condition.map(get).unwrap_or_default(),
         });
     }
@@ -446,6 +450,7 @@ mod tests {
             greeting_ms: Some(500),
             initial_silence_ms: Some(500),
             beep_ms: None,
+            source: String::new(),
             condition: String::new(),
         }
     }

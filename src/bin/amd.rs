@@ -2,16 +2,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use mod_rust_amd::analyzer::analyze::{analyze, Outcome};
+use mod_rust_amd::analyzer::analyze::{analyze_with, Outcome};
 use mod_rust_amd::analyzer::eval::{mistake, read_labels, render, report, summary_row, Scored, SUMMARY_HEADER};
-use mod_rust_amd::module::config::ModuleConfig;
+use mod_rust_amd::module::config::{load_model, ModuleConfig};
 use mod_rust_amd::settings_from_xml;
-use mod_rust_amd::tools::{bench, plot, tune};
+use mod_rust_amd::tools::{bench, plot, train, tune};
 use mod_rust_amd::analyzer::wav::read_file;
-use mod_rust_amd::Params;
+use mod_rust_amd::{DecisionModel, Params};
 
 #[derive(Parser)]
 #[command(name = "amd", version, about = "Answering machine detection on WAV files (mod_rust_amd's detector)")]
@@ -43,6 +44,32 @@ enum Command {
         /// Also list every call whose status is not the expected one, and every beep missed.
         #[arg(long)]
         errors: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Learn the decision model from labelled folders (the corpus format) and write it as JSON;
+    /// prints its figures on the calls it held back, against the rules'.
+    Train {
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The model file to write.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// Percent of the voices held back for the final figures (0 to 50).
+        #[arg(long, value_name = "PERCENT", default_value_t = train::DEFAULT_HOLDOUT_PERCENT)]
+        holdout: u32,
+        /// Which voices are held back: the same seed and data give the same model.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Trees in the ensemble.
+        #[arg(long, default_value_t = 150)]
+        trees: usize,
+        /// Depth of each tree.
+        #[arg(long, default_value_t = 3)]
+        depth: usize,
+        /// Also write every point of every call's timeline as CSV.
+        #[arg(long, value_name = "CSV")]
+        dump_features: Option<PathBuf>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -91,6 +118,10 @@ struct Settings {
     /// Override a parameter, as in voice_start's data (repeatable; `k=v,k=v` also works).
     #[arg(long = "set", value_name = "K=V")]
     set: Vec<String>,
+    /// Decide with this model (a file `amd train` wrote) instead of the built-in one, as
+    /// amd.conf.xml's decision_model does.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
 }
 
 /// What --conf and --set came to, and whether all of it was taken: a bad entry is reported and
@@ -115,10 +146,15 @@ impl Settings {
             config = read;
         }
         for data in &self.set {
-            for e in config.params.apply_pairs(data) {
+            for e in config.params.apply_configuration_pairs(data) {
                 eprintln!("amd: --set: {e}");
                 clean = false;
             }
+        }
+        if let Some(path) = &self.model {
+            let model = load_model(&path.display().to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
+            config.model = Arc::new(model);
+            config.model_file = Some(path.display().to_string());
         }
         Ok(Configured { config, clean })
     }
@@ -135,9 +171,9 @@ fn main() -> ExitCode {
     // Ok(false): the run went on past a problem it reported (a file it could not read, a bad
     // setting), and exits 1.
     let result = match cli.command {
-        Command::Analyze { paths, json, settings } => settings.config().map(|c| run_analyze(&paths, json, &c.config.params) && c.clean),
+        Command::Analyze { paths, json, settings } => settings.config().map(|c| run_analyze(&paths, json, &c.config) && c.clean),
         Command::Eval { dirs, json, errors, settings } => {
-            settings.config().and_then(|c| Ok(run_eval(&dirs, json, errors, &c.config.params)? && c.clean))
+            settings.config().and_then(|c| Ok(run_eval(&dirs, json, errors, &c.config)? && c.clean))
         }
         Command::Plot { file, output, settings } => settings.config().and_then(|c| {
             println!("{}", plot::run(&file, &output, &c.config.params)?);
@@ -145,6 +181,13 @@ fn main() -> ExitCode {
         }),
         Command::Tune { dir, output, passes, holdout, settings } => settings.config().and_then(|c| {
             tune::run(&dir, &c.config, &output, passes, holdout)?.iter().for_each(|l| println!("{l}"));
+            println!("wrote {}", output.display());
+            Ok(c.clean)
+        }),
+        Command::Train { dirs, output, holdout, seed, trees, depth, dump_features, settings } => settings.config().and_then(|c| {
+            let boost = train::BoostSettings { trees, depth, ..train::BoostSettings::default() };
+            let options = train::Options { holdout_percent: holdout, seed, boost, dump: dump_features };
+            train::run(&dirs, &c.config.params, &options, &output)?.iter().for_each(|l| println!("{l}"));
             println!("wrote {}", output.display());
             Ok(c.clean)
         }),
@@ -192,15 +235,15 @@ fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
     (files, ok)
 }
 
-fn analyze_file(path: &Path, params: &Params) -> Result<Outcome, String> {
+fn analyze_file(path: &Path, params: &Params, model: &Arc<DecisionModel>) -> Result<Outcome, String> {
     let audio = read_file(path).map_err(|e| e.to_string())?;
-    analyze(&audio, params).map_err(|e| e.to_string())
+    analyze_with(&audio, params, Some(model.clone())).map_err(|e| e.to_string())
 }
 
-fn run_analyze(paths: &[PathBuf], json: bool, params: &Params) -> bool {
+fn run_analyze(paths: &[PathBuf], json: bool, config: &ModuleConfig) -> bool {
     let (files, mut ok) = wav_files(paths);
     for file in files {
-        match analyze_file(&file, params) {
+        match analyze_file(&file, &config.params, &config.model) {
             Ok(outcome) => println!("{}", describe(&file, &outcome, json)),
             Err(e) => {
                 eprintln!("amd: {}: {e}", file.display());
@@ -230,6 +273,7 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
             "beep_ms": beep_ms,
             "beep_end_ms": outcome.beep_end_ms,
             "answered_by": outcome.answered_by,
+            "confidence": outcome.confidence,
             "amd_cause": outcome.app_amd_cause,
             "sit": outcome.sit,
             "duration_ms": outcome.duration_ms,
@@ -251,10 +295,10 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
     }
 }
 
-fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, params: &Params) -> Result<bool, String> {
+fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, config: &ModuleConfig) -> Result<bool, String> {
     // The end of the greeting is looked for only after the decision, so turning it on for the
     // beep figures leaves every decision as it is.
-    let params = &Params { detect_message_end: true, ..params.clone() };
+    let params = &Params { detect_message_end: true, ..config.params.clone() };
     let mut folders = Vec::with_capacity(dirs.len());
     for dir in dirs {
         folders.push((dir, read_labels(&dir.join("labels.csv"))?));
@@ -270,7 +314,7 @@ fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, params: &Params) -> Resu
         let mut scored = Vec::with_capacity(labels.len());
         for label in labels {
             bar.set_message(label.file.clone());
-            match analyze_file(&dir.join(&label.file), params) {
+            match analyze_file(&dir.join(&label.file), params, &config.model) {
                 Ok(outcome) => {
                     scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit })
                 }

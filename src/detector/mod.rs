@@ -3,24 +3,26 @@
 //! the items re-exported here; everything else in this folder is private to it.
 //!
 //! How one frame flows through it:
-//! 1. [`frontend`]: frames of any size and rate become 10 ms blocks of telephone-band audio at
+//! 1. `frontend`: frames of any size and rate become 10 ms blocks of telephone-band audio at
 //!    8 kHz (high-passed, levels measured).
 //! 2. `sound/`: is the block somebody at the phone? The line's background level
-//!    ([`sound::noise_floor`]), how periodic the block is ([`sound::voicing`], through a
-//!    [`sound::mains_hum`] notch where the line hums) and whether it is at the talker's own
-//!    pitch ([`sound::talker_pitch`]).
-//! 3. [`talk`]: sound becomes words and talk segments with mod_com_amd's timers
+//!    (`sound::noise_floor`), how periodic the block is (`sound::voicing`, through a
+//!    `sound::mains_hum` notch where the line hums) and whether it is at the talker's own
+//!    pitch (`sound::talker_pitch`).
+//! 3. `talk`: sound becomes words and talk segments with mod_com_amd's timers
 //!    (the Start and Stop Talking edges).
 //! 4. `tones/`: steady tones followed alongside talk: beeps, fax CED/CNG and SIT
-//!    ([`tones::tone`]), the fax's V.21 control channel ([`tones::v21`]), a ring tone still on
-//!    the line after the answer ([`tones::ringback`]).
-//! 5. [`pipeline`]: the [`Detector`] itself turns timers and tone evidence into one
-//!    [`Decision`] ([`decision`]), under the [`Params`] of [`params`].
-//! 6. [`message_end`]: after `machine`, where the greeting ends (its beep or a long silence).
+//!    (`tones::tone`), the fax's V.21 control channel (`tones::v21`), a ring tone still on
+//!    the line after the answer (`tones::ringback`).
+//! 5. `pipeline`: the [`Detector`] itself turns timers and tone evidence into one
+//!    [`Decision`] (`decision`), under the [`Params`] of `params`; with `decision=model` a
+//!    timer's `machine` verdict stands only once the learned `model` agrees, judging the call's
+//!    `timeline` so far.
+//! 6. `message_end`: after `machine`, where the greeting ends (its beep or a long silence).
 //!
 //! The decision is also given in other products' vocabularies: Asterisk app_amd's `AMDCAUSE`
-//! ([`app_amd`]) and the hosted APIs' AnsweredBy ([`answered_by`]). `dsp/` holds the numeric
-//! building blocks the stages share; [`trace`] is what `amd plot` draws.
+//! (`app_amd`) and the hosted APIs' AnsweredBy (`answered_by`). `dsp/` holds the numeric
+//! building blocks the stages share; `trace` is what `amd plot` draws.
 
 mod answered_by;
 mod app_amd;
@@ -28,16 +30,20 @@ mod decision;
 mod dsp;
 mod frontend;
 mod message_end;
+mod model;
 mod params;
 mod pipeline;
 mod sound;
 mod talk;
+mod timeline;
 mod tones;
 mod trace;
 
 pub use answered_by::{answered_by, ANSWERED_BY_VALUES};
 pub use app_amd::amd_cause;
 pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
-pub use params::{settings_from_xml, ParamError, Params, CONFIG_NAME};
+pub use model::{sigmoid, DecisionModel, Node, Policy, FORMAT as MODEL_FORMAT};
+pub use params::{settings_from_xml, DecisionMode, ParamError, Params, CONFIG_NAME, RULE_TIMERS};
 pub use pipeline::{Detector, UnsupportedRate, SUPPORTED_RATES};
+pub use timeline::{TimelinePoint, FEATURE_COUNT, FEATURE_NAMES, STEP_MS as TIMELINE_STEP_MS};
 pub use trace::BlockTrace;

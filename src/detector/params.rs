@@ -21,6 +21,31 @@ impl fmt::Display for ParamError {
 
 impl std::error::Error for ParamError {}
 
+/// What decides between `person` and `machine` once somebody has spoken (tones decide alike
+/// either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionMode {
+    /// The learned model over the call's timeline (model.rs).
+    Model,
+    /// mod_com_amd's timers: silent_after_intro, noise_max_intro, noise_max_count (and
+    /// noise_max_word_length).
+    Rules,
+}
+
+impl DecisionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionMode::Model => "model",
+            DecisionMode::Rules => "rules",
+        }
+    }
+}
+
+/// The timers mod_com_amd decides with: a configuration (amd.conf.xml, or voice_start's data)
+/// that sets one asks for mod_com_amd's behaviour, so it selects `decision=rules` unless it
+/// names `decision` too (see [`Params::apply_configuration`]).
+pub const RULE_TIMERS: [&str; 4] = ["silent_after_intro", "noise_max_intro", "noise_max_count", "noise_max_word_length"];
+
 /// All durations are milliseconds of audio.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -66,6 +91,8 @@ pub struct Params {
     pub message_end_silence: u32,
     /// Give up looking for the end of the greeting this long after the start of detection.
     pub message_end_timeout: u32,
+    /// Our addition: the learned model or mod_com_amd's timers (see [`DecisionMode`]).
+    pub decision: DecisionMode,
 }
 
 /// The defaults are the values that detect best on our development corpus (see README.md);
@@ -91,11 +118,13 @@ impl Default for Params {
             detect_message_end: false,
             message_end_silence: 1500,
             message_end_timeout: 30000,
+            decision: DecisionMode::Model,
         }
     }
 }
 
 enum Kind {
+    Decision,
     Millis,
     Count,
     Level,
@@ -131,6 +160,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "detect_message_end", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "message_end_silence", kind: Kind::Millis, min: 100, max: MAX_MS },
     Spec { name: "message_end_timeout", kind: Kind::Millis, min: 100, max: MAX_MS },
+    Spec { name: "decision", kind: Kind::Decision, min: 0, max: 1 },
 ];
 
 /// One of Asterisk app_amd's parameter names and the parameter of ours that means the same.
@@ -213,6 +243,14 @@ impl Params {
             reason,
         };
         let text = value.trim();
+        if let Kind::Decision = spec.kind {
+            self.decision = match text.to_ascii_lowercase().as_str() {
+                "model" => DecisionMode::Model,
+                "rules" => DecisionMode::Rules,
+                _ => return Err(fail("expected model or rules".into())),
+            };
+            return Ok(());
+        }
         let number = match spec.kind {
             Kind::Flag => parse_flag(text).ok_or_else(|| fail("expected true/false, yes/no, on/off or 1/0".into()))?,
             _ => {
@@ -228,6 +266,7 @@ impl Params {
         match self.slot(spec.name) {
             Slot::Number(field) => *field = number,
             Slot::Flag(field) => *field = number != 0,
+            Slot::Decision(_) => unreachable!("set above"),
         }
         Ok(())
     }
@@ -255,6 +294,40 @@ impl Params {
         errors
     }
 
+    /// Applies a configuration's pairs (amd.conf.xml's settings, or voice_start's data as
+    /// `(name, value)`) as [`Params::apply_settings`] does; and where they set one of
+    /// [`RULE_TIMERS`] without naming `decision`, selects `decision=rules`: a configuration
+    /// written for mod_com_amd keeps mod_com_amd's behaviour.
+    pub fn apply_configuration<'a>(&mut self, settings: impl IntoIterator<Item = (&'a str, &'a str)> + Clone) -> Vec<ParamError> {
+        let canonical = |key: &str| {
+            let key = key.trim();
+            find_spec(key).map(|s| s.name).or_else(|| find_alias(key).map(|a| a.target))
+        };
+        let names: Vec<Option<&str>> = settings.clone().into_iter().map(|(k, _)| canonical(k)).collect();
+        let errors = self.apply_settings(settings);
+        let names_decision = names.contains(&Some("decision"));
+        if !names_decision && names.iter().flatten().any(|n| RULE_TIMERS.contains(n)) {
+            self.decision = DecisionMode::Rules;
+        }
+        errors
+    }
+
+    /// voice_start's `k=v,k=v` data as a configuration (see [`Params::apply_configuration`]).
+    pub fn apply_configuration_pairs(&mut self, data: &str) -> Vec<ParamError> {
+        let data = tighten_equals(data);
+        let mut malformed = Vec::new();
+        let mut pairs = Vec::new();
+        for item in data.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
+            match item.split_once('=') {
+                Some(pair) => pairs.push(pair),
+                None => malformed.push(ParamError { key: item.to_string(), value: String::new(), reason: "expected key=value".into() }),
+            }
+        }
+        let mut errors = self.apply_configuration(pairs.iter().copied());
+        errors.extend(malformed);
+        errors
+    }
+
     /// Applies `(name, value)` pairs, e.g. those read from amd.conf.xml.
     pub fn apply_settings<'a>(&mut self, settings: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<ParamError> {
         settings
@@ -272,6 +345,7 @@ impl Params {
         Some(match self.clone().slot(spec.name) {
             Slot::Number(v) => v.to_string(),
             Slot::Flag(v) => v.to_string(),
+            Slot::Decision(v) => v.as_str().to_string(),
         })
     }
 
@@ -296,6 +370,7 @@ impl Params {
             "detect_message_end" => Slot::Flag(&mut self.detect_message_end),
             "message_end_silence" => Slot::Number(&mut self.message_end_silence),
             "message_end_timeout" => Slot::Number(&mut self.message_end_timeout),
+            "decision" => Slot::Decision(&mut self.decision),
             _ => unreachable!("every spec name has a field"),
         }
     }
@@ -304,10 +379,12 @@ impl Params {
 enum Slot<'a> {
     Number(&'a mut u32),
     Flag(&'a mut bool),
+    Decision(&'a mut DecisionMode),
 }
 
 fn unit(kind: &Kind) -> &'static str {
     match kind {
+        Kind::Decision => "(model or rules)",
         Kind::Millis => "(ms)",
         Kind::Count => "(count)",
         Kind::Level => "(mean |sample|)",
@@ -382,6 +459,36 @@ pub fn settings_from_xml(xml: &str) -> Result<Vec<(String, String)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configuration_that_sets_the_timers_selects_the_rules_unless_it_names_decision() {
+        let decided_by = |data: &str| {
+            let mut p = Params::default();
+            assert!(p.apply_configuration_pairs(data).is_empty(), "{data}");
+            p.decision
+        };
+        assert_eq!(Params::default().decision, DecisionMode::Model);
+        assert_eq!(decided_by("silent_threshold=96,detect_message_end=true"), DecisionMode::Model);
+        for timer in RULE_TIMERS {
+            assert_eq!(decided_by(&format!("{timer}=2000")), DecisionMode::Rules, "{timer}");
+        }
+        // app_amd's names for the same timers.
+        assert_eq!(decided_by("greeting=2000"), DecisionMode::Rules);
+        assert_eq!(decided_by("maximum_number_of_words=4"), DecisionMode::Rules);
+        // Named, `decision` wins wherever it stands.
+        assert_eq!(decided_by("decision=model,noise_max_intro=2000"), DecisionMode::Model);
+        assert_eq!(decided_by("noise_max_intro=2000,decision=model"), DecisionMode::Model);
+        assert_eq!(decided_by("decision=rules"), DecisionMode::Rules);
+        // Plain pairs (the parser itself) never switch: a stored value always reads back the same.
+        let mut p = Params::default();
+        assert!(p.apply_pairs("noise_max_intro=2000").is_empty());
+        assert_eq!(p.decision, DecisionMode::Model);
+        let mut p = Params::default();
+        let errors = p.apply_configuration_pairs("decision=maybe,oops");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].to_string().contains("expected model or rules"), "{}", errors[0]);
+        assert_eq!(p.get("decision").as_deref(), Some("model"));
+    }
 
     #[test]
     fn voice_start_data_with_whitespace_and_newlines() {

@@ -1,16 +1,20 @@
 //! The per-call [`Detector`]: wires the stages together one 10 ms block at a time and keeps the
 //! call's state between frames. How a block flows through the stages: `src/detector/mod.rs`.
 
+use std::sync::Arc;
+
 use crate::detector::decision::{Cause, Decision, Event, Evidence, Status};
 use crate::detector::dsp::median::median_of_three;
 use crate::detector::dsp::swing::Swing;
 use crate::detector::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
 use crate::detector::message_end::{BlockView, MessageEndWatch};
-use crate::detector::params::Params;
+use crate::detector::model::DecisionModel;
+use crate::detector::params::{DecisionMode, Params};
 use crate::detector::sound::noise_floor::{level_db, NoiseFloor};
 use crate::detector::sound::talker_pitch::TalkerPitch;
 use crate::detector::sound::voicing::{BackgroundVoicing, Voicing};
 use crate::detector::talk::{TalkEdge, TalkTracker};
+use crate::detector::timeline::{Moment, Timeline, TimelinePoint, STEP_MS};
 use crate::detector::tones::ringback::{self, RingbackTracker};
 use crate::detector::tones::tone::{self, ToneRun, ToneTracker, ToneUpdate};
 use crate::detector::tones::v21::V21Watch;
@@ -166,6 +170,17 @@ struct State {
     last_ring_ms: u64,
     /// Every block's figures, only when a caller asked for them (plots).
     trace: Option<Vec<BlockTrace>>,
+    /// The call's figures since the greeting started, for the learned decision.
+    timeline: Timeline,
+    /// The learned model: it confirms the timers' `machine` verdicts with `decision=model`, and
+    /// gives every timer's decision its confidence.
+    model: Arc<DecisionModel>,
+    /// `decision=model`: a timer's `machine` verdict stands only once the model agrees.
+    confirm_machine: bool,
+    /// The model's probability that the call is a machine, at the decision.
+    machine_probability: Option<f32>,
+    /// Training only: a point of the timeline every STEP_MS, and no decision by timing.
+    collected: Option<Vec<TimelinePoint>>,
 }
 
 pub struct Detector {
@@ -175,7 +190,13 @@ pub struct Detector {
 }
 
 impl Detector {
+    /// A detector for one call; with `decision=model` it decides with the built-in model.
     pub fn new(params: &Params, sample_rate: u32) -> Result<Detector, UnsupportedRate> {
+        Detector::with_model(params, sample_rate, DecisionModel::builtin())
+    }
+
+    /// A detector that decides with `model` where `params` say `decision=model`.
+    pub fn with_model(params: &Params, sample_rate: u32, model: Arc<DecisionModel>) -> Result<Detector, UnsupportedRate> {
         check_rate(sample_rate)?;
         Ok(Detector {
             rate: sample_rate,
@@ -214,6 +235,11 @@ impl Detector {
                 ringback: RingbackTracker::default(),
                 last_ring_ms: 0,
                 trace: None,
+                timeline: Timeline::default(),
+                model,
+                confirm_machine: params.decision == DecisionMode::Model,
+                machine_probability: None,
+                collected: None,
             },
         })
     }
@@ -278,6 +304,33 @@ impl Detector {
         self.state.trace.get_or_insert_with(Vec::new);
     }
 
+    /// For training a model (`amd train`): from now on a point of the timeline is kept every
+    /// STEP_MS once the greeting has started, and timing no longer decides (tones,
+    /// silent_initial and total_analysis_time still do), so the points run to the end of the call.
+    pub fn collect_timeline(&mut self) {
+        self.state.collected.get_or_insert_with(Vec::new);
+    }
+
+    /// The points collected so far (see [`Detector::collect_timeline`]).
+    pub fn take_timeline(&mut self) -> Vec<TimelinePoint> {
+        self.state.collected.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// How sure the detector is of its decision, 0 to 1. A decision on the greeting's timing
+    /// carries the model's probability of the status given (`machine` or `person`); a tone is
+    /// a signal on the line and carries 1; `unsure` carries 0.
+    pub fn confidence(&self) -> Option<f32> {
+        let d = self.state.decision?;
+        Some(match (d.status, self.state.machine_probability) {
+            (_, _) if matches!(d.cause, Cause::Beep | Cause::Fax | Cause::Sit) => 1.0,
+            (Status::Unsure, _) => 0.0,
+            (Status::Machine, Some(p)) => p,
+            (Status::Person, Some(p)) => 1.0 - p,
+            // silent-initial: nobody spoke, so there is no greeting to judge.
+            (_, None) => 1.0,
+        })
+    }
+
     /// The blocks recorded so far (none unless [`Detector::keep_trace`] was called); recording goes on.
     pub fn take_trace(&mut self) -> Vec<BlockTrace> {
         self.state.trace.as_mut().map(std::mem::take).unwrap_or_default()
@@ -330,6 +383,7 @@ impl State {
         if self.decision.is_none() {
             self.follow_talker_pitch(now, sound, foreground, periodicity);
         }
+        let over_background = sound;
         let sound = sound && foreground;
         if let Some(trace) = &mut self.trace {
             trace.push(BlockTrace { end_ms: now, level: stats.level, floor_db: self.floor.db(), sound });
@@ -369,10 +423,15 @@ impl State {
 
         // Asked only until the first word, the one that loose syllables may make.
         let syllables_join = self.talk.first_word_start().is_none() && self.background_voicing.is_steady_noise();
-        match self.talk.update(now, sound, syllables_join) {
+        let edge = self.talk.update(now, sound, syllables_join);
+        match edge {
             Some(TalkEdge::Start { at_ms }) => on_event(Event::StartTalking { at_ms }),
             Some(TalkEdge::Stop { at_ms }) => on_event(Event::StopTalking { at_ms }),
             None => {}
+        }
+        if self.decision.is_none() && self.talk.greeting_start().is_some() {
+            let started = matches!(edge, Some(TalkEdge::Start { .. }));
+            self.timeline.observe(sound, periodicity >= VOICED, over_background, started);
         }
         if ringing {
             // Its onset passed for sound until the ring was recognised.
@@ -638,6 +697,44 @@ impl State {
         self.talk.last_activity_end().max(self.talker_heard_end)
     }
 
+    /// The call's timeline now (see timeline.rs).
+    fn timeline_point(&self, now: u64, greeting_start: u64) -> TimelinePoint {
+        let evidence = self.measure(now);
+        self.timeline.point(&Moment {
+            now_ms: now,
+            silence_from_ms: self.last_ring_ms,
+            greeting_start_ms: greeting_start,
+            greeting_ms: evidence.greeting_ms,
+            silence_ms: evidence.silence_ms,
+            words: evidence.words,
+            longest_word_ms: evidence.longest_word_ms,
+            talker_db: self.talker_db,
+            background_db: self.floor.db(),
+            envelope_db: self.envelope_db,
+            sound_history: self.sound_history,
+        })
+    }
+
+    /// The model's probability that the call is a machine, from its timeline now.
+    fn judge_by_model(&mut self, now: u64, greeting_start: u64) -> f32 {
+        let p = self.model.machine_probability(&self.timeline_point(now, greeting_start).features);
+        self.machine_probability = Some(p);
+        p
+    }
+
+    /// Whether a timer's `machine` verdict stands: always by the rules; with `decision=model`
+    /// only once the model agrees. It is asked every STEP_MS while a timer says `machine`:
+    /// a person whose greeting ran long, or whose room went on talking after it, then still has
+    /// the silence after their greeting to be called a person by.
+    fn machine_stands(&mut self, now: u64, greeting_start: u64) -> bool {
+        if !self.confirm_machine {
+            // For the decision's confidence.
+            self.judge_by_model(now, greeting_start);
+            return true;
+        }
+        now.is_multiple_of(STEP_MS) && self.judge_by_model(now, greeting_start) >= self.model.policy.machine_at
+    }
+
     fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
         // A SIT sequence in progress whose next segment is overdue may have been a beep after
         // all: its first segment is judged as any other tone, so a tone in the room, or one
@@ -664,24 +761,38 @@ impl State {
                     return Some((status, Cause::SilentInitial));
                 }
             }
+            Some(greeting_start) if self.collected.is_some() => {
+                if now.is_multiple_of(STEP_MS) {
+                    let point = self.timeline_point(now, greeting_start);
+                    self.collected.as_mut().expect("checked above").push(point);
+                }
+            }
             Some(greeting_start) => {
                 let last_sound = self.greeting_end().unwrap_or(greeting_start);
-                if self.talk.words() > p.noise_max_count {
-                    return Some((Status::Machine, Cause::MaxCount));
-                }
-                if p.noise_max_word_length > 0 && self.talk.longest_word_ms() >= u64::from(p.noise_max_word_length) {
-                    return Some((Status::Machine, Cause::MaxWordLength));
-                }
-                if last_sound - greeting_start >= u64::from(p.noise_max_intro) {
-                    return Some((Status::Machine, Cause::MaxIntro));
-                }
+                let machine = if self.talk.words() > p.noise_max_count {
+                    Some(Cause::MaxCount)
+                } else if p.noise_max_word_length > 0 && self.talk.longest_word_ms() >= u64::from(p.noise_max_word_length) {
+                    Some(Cause::MaxWordLength)
+                } else if last_sound - greeting_start >= u64::from(p.noise_max_intro) {
+                    Some(Cause::MaxIntro)
+                } else {
+                    None
+                };
                 let last_activity = self.last_activity().unwrap_or(last_sound);
-                if now - last_activity >= u64::from(p.silent_after_intro) && !waiting_on_tone && !self.tones.active() {
+                let person = now - last_activity >= u64::from(p.silent_after_intro) && !waiting_on_tone && !self.tones.active();
+                if let Some(cause) = machine {
+                    if self.machine_stands(now, greeting_start) {
+                        return Some((Status::Machine, cause));
+                    }
+                }
+                if person {
+                    // For the decision's confidence.
+                    self.judge_by_model(now, greeting_start);
                     return Some((Status::Person, Cause::SilentAfterIntro));
                 }
             }
         }
-        if now >= u64::from(p.total_analysis_time) {
+        if now >= u64::from(self.params.total_analysis_time) {
             return Some((Status::Unsure, Cause::TooLong));
         }
         None

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
 use super::{actions, fault, registry, slots, stats, SHUTTING_DOWN};
-use crate::detector::{amd_cause, answered_by, Decision, Detector, Event, Evidence, MessageEnd, Params, Status};
+use crate::detector::{amd_cause, answered_by, Decision, DecisionModel, Detector, Event, Evidence, MessageEnd, Params, Status};
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
 use crate::freeswitch::media_bug::{AudioFrame, BugHandler};
@@ -20,6 +20,8 @@ pub const EVENT_SUBCLASS: &str = "AMD::EVENT";
 pub struct Call {
     pub uuid: String,
     params: Params,
+    /// The model `decision=model` decides with (amd.conf.xml's at voice_start).
+    model: Arc<DecisionModel>,
     inner: Mutex<Inner>,
     decided: AtomicBool,
     /// The detector wants no more audio: decided, and found the message end if asked to.
@@ -55,16 +57,19 @@ struct Inner {
 struct Snapshot {
     finished: bool,
     sit_code: Option<&'static str>,
+    /// How sure the detector is of its decision (0 to 1), for amd_confidence.
+    confidence: Option<f32>,
     /// The figures behind the decision, for amd_cause.
     evidence: Evidence,
 }
 
 impl Call {
     /// A call holding one slot (already taken from [`slots`]).
-    pub fn new(uuid: String, params: Params) -> Call {
+    pub fn new(uuid: String, params: Params, model: Arc<DecisionModel>) -> Call {
         Call {
             uuid,
             params,
+            model,
             inner: Mutex::new(Inner::default()),
             decided: AtomicBool::new(false),
             finished: AtomicBool::new(false),
@@ -151,7 +156,7 @@ impl Call {
             match inner.detector.as_mut() {
                 None => {
                     inner.detector = Some(
-                        Detector::new(&self.params, target).map_err(|e| format!("cannot start the detector: {e}"))?,
+                        Detector::with_model(&self.params, target, self.model.clone()).map_err(|e| format!("cannot start the detector: {e}"))?,
                     )
                 }
                 Some(d) => d.set_sample_rate(target).map_err(|e| format!("codec change: {e}"))?,
@@ -177,7 +182,12 @@ impl Call {
             None => mono,
         };
         detector.push(pcm, &mut |e| events.push(e));
-        Ok(Snapshot { finished: detector.is_finished(), sit_code: detector.sit_code(), evidence: detector.evidence() })
+        Ok(Snapshot {
+            finished: detector.is_finished(),
+            sit_code: detector.sit_code(),
+            confidence: detector.confidence(),
+            evidence: detector.evidence(),
+        })
     }
 
     fn on_event(&self, session: &Session, event: Event, snapshot: &Snapshot) {
@@ -216,7 +226,7 @@ impl Call {
         if self.decided.swap(true, Ordering::SeqCst) {
             return;
         }
-        super::stats().record_decision(&d);
+        super::stats().record_decision(&d, snapshot.confidence);
         self.verdict.lock().unwrap_or_else(|p| p.into_inner()).0 = Some(d);
         let channel = session.channel();
         let status = d.status.as_str();
@@ -229,9 +239,12 @@ impl Call {
         channel.set_var("amd_result_ms", &ms);
         channel.set_var("amd_answered_by", answered);
         channel.set_var("amd_cause", &app_amd_cause);
+        let confidence = format_confidence(snapshot.confidence);
+        channel.set_var("amd_confidence", &confidence);
         let mut headers = vec![("Action", "Result"), ("AMD-Status", status), ("AMD-Result", cause), ("AMD-Result-MS", &ms)];
         headers.push(("AMD-Answered-By", answered));
         headers.push(("AMD-Cause", &app_amd_cause));
+        headers.push(("AMD-Confidence", &confidence));
         if let Some(code) = snapshot.sit_code {
             channel.set_var("amd_sit", code);
             headers.push(("AMD-SIT", code));
@@ -407,6 +420,11 @@ impl BugHandler for Call {
     }
 }
 
+/// amd_confidence's text: two decimals, as a dialplan compares it (`${amd_confidence} < 0.9`).
+pub fn format_confidence(confidence: Option<f32>) -> String {
+    format!("{:.2}", confidence.unwrap_or(0.0).clamp(0.0, 1.0))
+}
+
 /// The result of a call whose detection failed (or never started): `unsure` with
 /// `amd_result=error`, a Result event carrying `AMD-Error: why`, and the unsure actions queued, so
 /// a dialplan branching on amd_status or driven by amd_execute_on_* goes on as for a person.
@@ -416,7 +434,16 @@ pub fn report_error_result(session: &Session, uuid: &str, level: Level, what_hap
     channel.set_var("amd_status", "unsure");
     channel.set_var("amd_result", "error");
     channel.set_var("amd_answered_by", "unknown");
-    let headers = [("Action", "Result"), ("AMD-Status", "unsure"), ("AMD-Result", "error"), ("AMD-Answered-By", "unknown"), ("AMD-Error", why)];
+    // Nothing was measured: no confidence in anything.
+    channel.set_var("amd_confidence", "0.00");
+    let headers = [
+        ("Action", "Result"),
+        ("AMD-Status", "unsure"),
+        ("AMD-Result", "error"),
+        ("AMD-Answered-By", "unknown"),
+        ("AMD-Confidence", "0.00"),
+        ("AMD-Error", why),
+    ];
     fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
     queue_actions(session, uuid, level, "unsure", actions::for_decision(Status::Unsure, |name| channel.var(name)));
 }

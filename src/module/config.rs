@@ -1,12 +1,16 @@
 //! amd.conf.xml: the detector's parameters plus the module's own keys.
 
-use crate::detector::{settings_from_xml, Params};
+use std::sync::Arc;
+
+use crate::detector::{settings_from_xml, DecisionModel, Params};
 
 /// The module's own amd.conf.xml keys (everything else goes to the detector's [`Params`]).
 pub const MAX_CHANNELS: &str = "max_channels";
 /// How many calls may run detection at once when amd.conf.xml does not say.
 pub const DEFAULT_MAX_CHANNELS: usize = 1000;
 const MAX_CHANNELS_LIMIT: usize = 1_000_000;
+/// The module's key for an operator's own decision model (a file `amd train` wrote).
+pub const DECISION_MODEL: &str = "decision_model";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModuleConfig {
@@ -14,11 +18,16 @@ pub struct ModuleConfig {
     pub params: Params,
     /// Channel slots: at most this many calls run detection at once.
     pub max_channels: usize,
+    /// The model `decision=model` decides with: the built-in one unless `decision_model` names
+    /// a good file.
+    pub model: Arc<DecisionModel>,
+    /// The file it came from, when not the built-in one.
+    pub model_file: Option<String>,
 }
 
 impl Default for ModuleConfig {
     fn default() -> Self {
-        ModuleConfig { params: Params::default(), max_channels: DEFAULT_MAX_CHANNELS }
+        ModuleConfig { params: Params::default(), max_channels: DEFAULT_MAX_CHANNELS, model: DecisionModel::builtin(), model_file: None }
     }
 }
 
@@ -47,16 +56,33 @@ impl ModuleConfig {
                         cfg.max_channels
                     )),
                 }
+            } else if key.trim().eq_ignore_ascii_case(DECISION_MODEL) {
+                match load_model(value.trim()) {
+                    Ok(model) => {
+                        cfg.model = Arc::new(model);
+                        cfg.model_file = Some(value.trim().to_string());
+                    }
+                    Err(e) => problems.push(format!("amd.conf.xml: {DECISION_MODEL}={value:?}: {e}; keeping the built-in model")),
+                }
             } else {
                 detector_settings.push((key.as_str(), value.as_str()));
             }
         }
-        for e in cfg.params.apply_settings(detector_settings) {
+        for e in cfg.params.apply_configuration(detector_settings) {
             let keep = cfg.params.get(&e.key).map(|v| format!("; keeping {}={v}", e.key.trim())).unwrap_or_default();
             problems.push(format!("amd.conf.xml: {e}{keep}"));
         }
         (cfg, problems)
     }
+}
+
+/// Reads and checks a model file.
+pub fn load_model(path: &str) -> Result<DecisionModel, String> {
+    if path.is_empty() {
+        return Err("no file named".into());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    DecisionModel::from_json(&text)
 }
 
 #[cfg(test)]
@@ -73,7 +99,34 @@ mod tests {
         }
         let (cfg, problems) = ModuleConfig::from_settings(&settings);
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(cfg, ModuleConfig::default());
+        let defaults = ModuleConfig::default();
+        assert_eq!(cfg, defaults);
+    }
+
+    #[test]
+    fn decision_model_loads_a_model_file_and_a_bad_one_keeps_the_built_in() {
+        let dir = std::env::temp_dir().join(format!("amd-config-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut own = (*DecisionModel::builtin()).clone();
+        own.policy.machine_at = 0.5;
+        let good = dir.join("good.json");
+        std::fs::write(&good, own.to_json()).unwrap();
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"format\": \"something else\"}").unwrap();
+        let read = |path: &std::path::Path| ModuleConfig::from_settings(&[(DECISION_MODEL.to_string(), path.display().to_string())]);
+
+        let (cfg, problems) = read(&good);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(*cfg.model, own);
+        assert_eq!(cfg.model_file.as_deref(), Some(good.display().to_string().as_str()));
+        for path in [bad.clone(), dir.join("missing.json")] {
+            let (cfg, problems) = read(&path);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("decision_model") && problems[0].contains("keeping the built-in model"), "{}", problems[0]);
+            assert_eq!(cfg.model, DecisionModel::builtin());
+            assert_eq!(cfg.model_file, None);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -49,9 +49,8 @@ pub enum DataPolicy {
 }
 
 /// The parameters for one call: amd.conf.xml's, overridden by `data` (`k=v,k=v`).
-fn params_for(session: &Session, data: &str, policy: DataPolicy) -> Result<Params, StartError> {
-    let mut params = config().params;
-    let errors = params.apply_pairs(data);
+fn params_for(session: &Session, data: &str, policy: DataPolicy, mut params: Params) -> Result<Params, StartError> {
+    let errors = params.apply_configuration_pairs(data);
     if errors.is_empty() {
         return Ok(params);
     }
@@ -78,12 +77,13 @@ fn start_unguarded(session: &Session, data: &str, policy: DataPolicy) -> Result<
     if registry::get(&uuid).is_some_and(|existing| !existing.ended()) {
         return Err(StartError::AlreadyRunning);
     }
-    let params = params_for(session, data, policy)?;
+    let config = config();
+    let params = params_for(session, data, policy, config.params)?;
     if !slots().try_acquire() {
         return Err(StartError::NoSlotFree { allocated: slots().allocated(), max: slots().max() });
     }
     let debug = params.debug;
-    let call = Arc::new(Call::new(uuid.clone(), params));
+    let call = Arc::new(Call::new(uuid.clone(), params, config.model));
     // Until the media bug has the call, every way out (a panic included) must end it.
     let unattached = EndUnlessAttached(Some(call.clone()));
     if registry::insert(&call).is_err() {

@@ -1,5 +1,7 @@
 //! What the module has decided since it was loaded, for monitoring (`amd_stats`): a count per
-//! status and per result, detections that ended without one, and the decision times' p50/p90.
+//! status and per result, detections that ended without one, decisions taken with a confidence
+//! under LOW_CONFIDENCE (a share that grows when the traffic drifts from what the model learnt),
+//! and the decision times' p50/p90.
 //!
 //! Decision times go into a fixed histogram, so memory stays the same however many calls come
 //! by: one bucket per 10 ms up to 10 s (exact, since the detector decides on whole 10 ms blocks),
@@ -12,6 +14,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::detector::{Cause, Decision, Status};
 
+/// A decision less sure than this is counted apart (amd_confidence has two decimals).
+pub const LOW_CONFIDENCE: f32 = 0.9;
+
 const FINE_MS: u64 = 10;
 const FINE_UP_TO_MS: u64 = 10_000;
 const COARSE_MS: u64 = 1_000;
@@ -23,6 +28,7 @@ pub struct Stats {
     by_status: [AtomicU64; Status::ALL.len()],
     by_cause: [AtomicU64; Cause::ALL.len()],
     undecided: AtomicU64,
+    low_confidence: AtomicU64,
     decision_ms: [AtomicU64; BUCKETS],
 }
 
@@ -33,6 +39,8 @@ pub struct Snapshot {
     pub by_cause: Vec<(Cause, u64)>,
     /// Detections ended (hangup, voice_stop, unload) before a decision.
     pub undecided: u64,
+    /// Decisions with a confidence under LOW_CONFIDENCE.
+    pub low_confidence: u64,
     pub decisions: u64,
     pub p50_ms: Option<u64>,
     pub p90_ms: Option<u64>,
@@ -77,18 +85,22 @@ impl Stats {
             by_status: [ZERO; Status::ALL.len()],
             by_cause: [ZERO; Cause::ALL.len()],
             undecided: ZERO,
+            low_confidence: ZERO,
             decision_ms: [ZERO; BUCKETS],
         }
     }
 
     pub fn reset(&self) {
-        let all = self.by_status.iter().chain(&self.by_cause).chain([&self.undecided]).chain(&self.decision_ms);
+        let all = self.by_status.iter().chain(&self.by_cause).chain([&self.undecided, &self.low_confidence]).chain(&self.decision_ms);
         for c in all {
             c.store(0, Ordering::Relaxed);
         }
     }
 
-    pub fn record_decision(&self, d: &Decision) {
+    pub fn record_decision(&self, d: &Decision, confidence: Option<f32>) {
+        if confidence.is_none_or(|c| c < LOW_CONFIDENCE) {
+            self.low_confidence.fetch_add(1, Ordering::Relaxed);
+        }
         self.by_status[status_index(d.status)].fetch_add(1, Ordering::Relaxed);
         self.by_cause[cause_index(d.cause)].fetch_add(1, Ordering::Relaxed);
         self.decision_ms[bucket(d.at_ms)].fetch_add(1, Ordering::Relaxed);
@@ -105,6 +117,7 @@ impl Stats {
             by_status: Status::ALL.iter().map(|s| (*s, self.by_status[status_index(*s)].load(Ordering::Relaxed))).collect(),
             by_cause: Cause::ALL.iter().map(|c| (*c, self.by_cause[cause_index(*c)].load(Ordering::Relaxed))).collect(),
             undecided: self.undecided.load(Ordering::Relaxed),
+            low_confidence: self.low_confidence.load(Ordering::Relaxed),
             decisions,
             p50_ms: percentile(&counts, decisions, 50),
             p90_ms: percentile(&counts, decisions, 90),
@@ -172,6 +185,7 @@ impl Snapshot {
             out.push_str(&format!("AMD result {} => {n}\n", c.as_str()));
         }
         out.push_str(&format!("AMD ended without result => {}\n", self.undecided));
+        out.push_str(&format!("AMD decisions under {LOW_CONFIDENCE:.2} confidence => {}\n", self.low_confidence));
         let ms = |v: Option<u64>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
         out.push_str(&format!("AMD decision ms p50 => {}\n", ms(self.p50_ms)));
         out.push_str(&format!("AMD decision ms p90 => {}\n", ms(self.p90_ms)));
@@ -191,6 +205,7 @@ impl Snapshot {
             "status": status,
             "result": result,
             "ended_without_result": self.undecided,
+            "low_confidence": { "under": LOW_CONFIDENCE, "decisions": self.low_confidence },
             "decision_ms": { "p50": self.p50_ms, "p90": self.p90_ms },
             "channels_detecting": detecting,
             "max_channels": max_channels,
@@ -214,13 +229,16 @@ mod tests {
         let s = Stats::new();
         assert_eq!(s.snapshot().p50_ms, None);
         for ms in (1..=10).map(|i| i * 100) {
-            s.record_decision(&decided(Status::Person, Cause::SilentAfterIntro, ms));
+            // Every other one under LOW_CONFIDENCE.
+            let confidence = if ms % 200 == 0 { 0.95 } else { 0.6 };
+            s.record_decision(&decided(Status::Person, Cause::SilentAfterIntro, ms), Some(confidence));
         }
-        s.record_decision(&decided(Status::Machine, Cause::Beep, 2500));
+        s.record_decision(&decided(Status::Machine, Cause::Beep, 2500), Some(1.0));
         s.record_undecided();
         let snap = s.snapshot();
         assert_eq!(snap.decisions, 11);
         assert_eq!(snap.undecided, 1);
+        assert_eq!(snap.low_confidence, 5);
         assert!(snap.by_status.contains(&(Status::Person, 10)));
         assert!(snap.by_status.contains(&(Status::Machine, 1)));
         assert!(snap.by_cause.contains(&(Cause::Beep, 1)));
@@ -229,15 +247,16 @@ mod tests {
         s.reset();
         assert_eq!(s.snapshot().decisions, 0);
         assert_eq!(s.snapshot().undecided, 0);
+        assert_eq!(s.snapshot().low_confidence, 0);
     }
 
     #[test]
     fn long_times_land_in_coarse_buckets_and_never_out_of_range() {
         let s = Stats::new();
-        s.record_decision(&decided(Status::Unsure, Cause::TooLong, 12_345));
+        s.record_decision(&decided(Status::Unsure, Cause::TooLong, 12_345), Some(0.0));
         assert_eq!(s.snapshot().p50_ms, Some(13_000));
         s.reset();
-        s.record_decision(&decided(Status::Unsure, Cause::TooLong, u64::MAX));
+        s.record_decision(&decided(Status::Unsure, Cause::TooLong, u64::MAX), None);
         assert_eq!(s.snapshot().p90_ms, Some(bucket_ms(BUCKETS - 1)));
         assert_eq!(bucket(9_990), FINE_BUCKETS - 1);
         assert_eq!(bucket_ms(bucket(9_990)), 9_990);
@@ -246,9 +265,10 @@ mod tests {
     #[test]
     fn text_and_json_carry_every_status_and_result() {
         let s = Stats::new();
-        s.record_decision(&decided(Status::Machine, Cause::MaxCount, 3000));
+        s.record_decision(&decided(Status::Machine, Cause::MaxCount, 3000), Some(0.5));
         let snap = s.snapshot();
         let text = snap.to_text(2, 10);
+        assert!(text.contains("AMD decisions under 0.90 confidence => 1\n"), "{text}");
         for st in Status::ALL {
             assert!(text.contains(&format!("AMD status {} => ", st.as_str())), "{text}");
         }
@@ -263,6 +283,7 @@ mod tests {
         assert_eq!(v["decision_ms"]["p90"], 3000);
         assert_eq!(v["channels_detecting"], 2);
         assert_eq!(v["calls_in_memory"], 3);
+        assert_eq!(v["low_confidence"]["decisions"], 1);
         let empty: serde_json::Value = serde_json::from_str(&Stats::new().snapshot().to_json(0, 10, 0)).unwrap();
         assert!(empty["decision_ms"]["p50"].is_null());
     }

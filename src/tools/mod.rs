@@ -2,10 +2,12 @@
 //! detector saw in one call) and `tune` (parameters searched on an operator's labeled calls).
 
 pub mod bench;
+mod boost;
 pub mod plot;
 mod png;
 mod resample;
 mod svg;
+pub mod train;
 pub mod tune;
 
 use std::path::{Path, PathBuf};

@@ -363,7 +363,7 @@ pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize, hold
     // As eval does: the end of the greeting is looked for after the decision, for its figures.
     let eval_params = Params { detect_message_end: true, ..tuned.params.clone() };
     notes.extend(render(&report(&score_all(&clips, &eval_params)?)).lines().map(str::to_string));
-    let config = ModuleConfig { params: tuned.params.clone(), max_channels: start.max_channels };
+    let config = ModuleConfig { params: tuned.params.clone(), ..start.clone() };
     std::fs::write(out, conf_xml(&config, &notes)).map_err(|e| format!("{}: {e}", out.display()))?;
     Ok(lines)
 }
@@ -393,6 +393,7 @@ mod tests {
             greeting_ms: None,
             initial_silence_ms: None,
             beep_ms: None,
+            source: String::new(),
             condition: String::new(),
         };
         Clip { label, audio: Audio { sample_rate: 8000, samples: Vec::new(), encoding: crate::analyzer::wav::Encoding::Pcm16 } }
@@ -429,7 +430,7 @@ mod tests {
     #[test]
     fn the_written_file_reads_back_as_the_same_config_and_keeps_its_notes() {
         let params = Params { silent_after_intro: 900, noise_max_count: 9, detect_beep: false, ..Params::default() };
-        let config = ModuleConfig { params, max_channels: 250 };
+        let config = ModuleConfig { params, max_channels: 250, ..ModuleConfig::default() };
         let xml = conf_xml(&config, &["a note -- with dashes".into(), "humans called machine 3 => 2".into()]);
         let (read, problems) = ModuleConfig::from_xml(&xml);
         assert!(problems.is_empty(), "{problems:?}");
