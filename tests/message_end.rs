@@ -310,3 +310,35 @@ fn a_voiced_greeting_in_loud_line_noise_is_followed_to_its_real_end() {
     );
     assert!(finished);
 }
+
+/// Fax and SIT tones as GSM or AMR passes them on in noise (see Synth::coded_tone): their level
+/// jumps several dB and their pitch tens of Hz from frame to frame, around their standard
+/// frequency. They are still a fax and a SIT, with the SIT's code.
+#[test]
+fn fax_and_sit_tones_through_a_mobile_codec_are_still_named() {
+    let p = params("");
+    let decide = |s: &Synth| {
+        let mut d = Detector::new(&p, 8000).unwrap();
+        for chunk in s.samples.chunks(160) {
+            d.push(chunk, &mut |_| {});
+        }
+        (d.decision().expect("decided"), d.sit_code())
+    };
+    let mut s = Synth::new(8000);
+    s.silence(400).coded_tone(2600, 2100.0, 3000.0, 5.0, 25.0).v21(1200, 1000, 3000.0).silence(500).add_noise(300.0);
+    let (d, _) = decide(&s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax), "CED: {d:?}");
+    assert!(d.at_ms <= 400 + 1000, "CED decided at {}", d.at_ms);
+
+    let mut s = Synth::new(8000);
+    s.silence(300).coded_tone(500, 1100.0, 3000.0, 5.0, 25.0).silence(3000).coded_tone(500, 1100.0, 3000.0, 5.0, 25.0).silence(500);
+    s.add_noise(300.0);
+    let (d, _) = decide(&s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax), "CNG: {d:?}");
+
+    let mut s = Synth::new(8000);
+    s.silence(200).coded_tone(380, 913.8, 4000.0, 5.0, 12.0).coded_tone(380, 1428.5, 4000.0, 5.0, 12.0);
+    s.coded_tone(380, 1776.7, 4000.0, 5.0, 25.0).silence(300).syllables(2000, 180, 20, 3000.0).silence(1000).add_noise(300.0);
+    let (d, code) = decide(&s);
+    assert_eq!((d.status, d.cause, code), (Status::Machine, Cause::Sit, Some("NC")), "SIT: {d:?}");
+}

@@ -114,6 +114,24 @@ impl Synth {
         self
     }
 
+    /// A tone as a mobile codec (GSM 06.10, AMR) passes it on in noise: in each 20 ms frame its
+    /// level is off by up to `level_jitter_db` and its pitch by up to `pitch_jitter_hz`, at
+    /// random, its phase running on from frame to frame.
+    pub fn coded_tone(&mut self, ms: u32, freq: f32, amp: f32, level_jitter_db: f32, pitch_jitter_hz: f32) -> &mut Self {
+        let frame = self.n(20).max(1);
+        let mut phase = 0.0f32;
+        let (mut gain, mut f) = (1.0f32, freq);
+        for i in 0..self.n(ms) {
+            if i % frame == 0 {
+                gain = 10f32.powf(self.noise() * level_jitter_db / 20.0);
+                f = freq + self.noise() * pitch_jitter_hz;
+            }
+            phase += 2.0 * std::f32::consts::PI * f / self.rate as f32;
+            self.samples.push((amp * gain * phase.sin()) as i16);
+        }
+        self
+    }
+
     /// A tone that holds `amp` for `hold` ms, then fades by `db_per_10ms` for `fade` ms, as
     /// some answering machines' beeps die away.
     pub fn fading_tone(&mut self, hold: u32, fade: u32, freq: f32, amp: f32, db_per_10ms: f32) -> &mut Self {

@@ -45,6 +45,8 @@ const MAX_DROPOUT_BLOCKS: u8 = 3;
 const DROPOUT_GRACE_BLOCKS: u8 = (HISTORY as u64 * 1000 / INTERNAL_RATE as u64 / BLOCK_MS) as u8;
 /// Largest level step between blocks (dB); decaying beeps lose about 1 dB a block.
 const LEVEL_STEP_DB: f32 = 3.0;
+/// Share of the gap to a block's level the run's smoothed level closes (about 30 ms to settle).
+const STEADY_LEVEL_SMOOTHING: f32 = 0.3;
 /// The analysis window is longer than a block: a tone shows up this late and ends this late.
 pub const WINDOW_LAG_MS: u64 = (HISTORY as u64 * 1000 / INTERNAL_RATE as u64) * 3 / 4;
 
@@ -333,6 +335,8 @@ pub struct ToneTracker {
     grace: u8,
     /// Blocks in a row the level has collapsed.
     dropout: u8,
+    /// The run's level, smoothed over a few blocks (dB).
+    steady_db: f32,
 }
 
 impl ToneTracker {
@@ -359,21 +363,28 @@ impl ToneTracker {
         if let Some(run) = self.run.as_mut() {
             // A single tone seen with a second peak beside it (hum, a voice in the room, the
             // window reaching the next step of a stepped beep) is still that tone.
+            let signal = signal_band(run.freq).filter(|_| run.freq2.is_none());
+            let same = |f: f32| same_pitch(f, run.freq) || (signal.is_some() && signal_band(f) == signal);
             let obs = obs.map(|o| match (o.freq2, run.freq2) {
-                (Some(f2), None) if same_pitch(f2, run.freq) => ToneObservation { freq: f2, freq2: None },
-                (Some(_), None) if same_pitch(o.freq, run.freq) => ToneObservation { freq: o.freq, freq2: None },
+                (Some(f2), None) if same(f2) => ToneObservation { freq: f2, freq2: None },
+                (Some(_), None) if same(o.freq) => ToneObservation { freq: o.freq, freq2: None },
                 _ => o,
             });
             let same_tone = obs.is_some_and(|o| {
-                same_pitch(o.freq, run.freq)
+                same(o.freq)
                     && match (o.freq2, run.freq2) {
                         (None, None) => true,
                         (Some(a), Some(b)) => same_pitch(a, b),
                         _ => false,
                     }
             });
-            let level_step = (level_db - run.level_db).abs();
-            if same_tone && level_step <= LEVEL_STEP_DB {
+            // Against the run's smoothed level: a codec that codes a tone frame by frame (GSM's
+            // 20 ms frames, in noise) moves its level a few dB either way from frame to frame,
+            // around a level that holds.
+            let level_step = (level_db - self.steady_db).abs();
+            // A signalling tone through a mobile codec keeps its band but not its level.
+            let level_tolerance = if signal.is_some() { WOBBLE_DB } else { LEVEL_STEP_DB };
+            if same_tone && level_step <= level_tolerance {
                 let o = obs.expect("checked above");
                 // Follow slow drift, but not a glide: the tolerance is against this running pitch.
                 run.freq += 0.3 * (o.freq - run.freq);
@@ -382,6 +393,7 @@ impl ToneTracker {
                     *r2 += 0.3 * (o2 - *r2);
                 }
                 run.level_db = level_db;
+                self.steady_db += STEADY_LEVEL_SMOOTHING * (level_db - self.steady_db);
                 run.duration_ms = block_end_ms.saturating_sub(run.start_ms).saturating_sub(WINDOW_LAG_MS / 2);
                 self.misses = 0;
                 self.grace = 0;
@@ -430,6 +442,7 @@ impl ToneTracker {
     }
 
     fn start(&mut self, block_end_ms: u64, o: ToneObservation, level_db: f32) {
+        self.steady_db = level_db;
         self.run = Some(ToneRun {
             start_ms: block_end_ms.saturating_sub(WINDOW_LAG_MS),
             duration_ms: BLOCK_MS,
@@ -439,6 +452,26 @@ impl ToneTracker {
             pitches: PitchRange::new(o.freq),
         });
     }
+}
+
+/// The standard signalling frequencies (fax CED and CNG, the SIT segments), each with the band
+/// around it that a codec's coding of it stays in. GSM 06.10 and AMR code a tone in noise frame
+/// by frame: its measured pitch jumps by tens of Hz and its level by several dB from block to
+/// block, but it stays by its standard frequency, where a voice does not hold for long.
+const SIGNALS: [(f32, f32); 7] = [
+    (CED_HZ, 60.0),
+    (CNG_HZ, 60.0),
+    // The SIT pairs lie 60-70 Hz apart: half of that each.
+    (913.8, 30.0),
+    (985.2, 30.0),
+    (1370.6, 28.0),
+    (1428.5, 28.0),
+    (SIT_THIRD, 60.0),
+];
+
+/// Which standard signalling frequency `freq` is at, if any (an index into SIGNALS).
+fn signal_band(freq: f32) -> Option<usize> {
+    SIGNALS.iter().position(|&(f, band)| (freq - f).abs() <= band)
 }
 
 /// Fax and SIT frequencies (Hz).
