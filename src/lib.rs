@@ -14,9 +14,9 @@ pub mod detector;
 pub mod tools;
 
 pub use detector::{
-    amd_cause, answered_by, settings_from_xml, Beep, BlockTrace, Cause, Decision, DecisionMode, DecisionModel, Detector, Event, Node,
-    Evidence, MessageEnd, MessageEndKind, ParamError, Params, Status, TimelinePoint, UnsupportedRate, ANSWERED_BY_VALUES,
-    CONFIG_NAME, FEATURE_NAMES, SUPPORTED_RATES,
+    amd_cause, answered_by, settings_from_xml, Beep, BlockTrace, Cause, Decision, DecisionMode, DecisionModel, Detector, Event,
+    Evidence, LateKind, LateMachine, MessageEnd, MessageEndKind, Node, ParamError, Params, Status, TimelinePoint,
+    UnsupportedRate, ANSWERED_BY_VALUES, CONFIG_NAME, FEATURE_NAMES, SUPPORTED_RATES,
 };
 
 /// Raw FreeSWITCH bindings (generated).

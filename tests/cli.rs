@@ -397,3 +397,40 @@ fn train_writes_a_model_that_eval_and_analyze_use() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--holdout"), "{}", text(&out.stderr));
 }
+
+/// analyze with detect_late_machine: a "Hello?" is a person, the beep after the recorded
+/// message that follows is a late machine, with the message-end fields filled for it; eval
+/// counts it and counts its beep as found.
+#[test]
+fn analyze_and_eval_report_a_late_machine() {
+    let dir = scratch("late");
+    let mut s = common::Synth::new(8000);
+    s.silence(300).noise_burst(450, 3000.0).silence(1300).syllables(1500, 180, 40, 3000.0).silence(300);
+    let beep_start = s.at_ms();
+    s.tone(500, 1000.0, 4000.0).silence(4000);
+    std::fs::write(dir.join("late.wav"), wav_bytes(8000, &s.samples)).unwrap();
+    std::fs::write(
+        dir.join("labels.csv"),
+        format!("file,truth,expected_status,sample_rate,greeting_ms,initial_silence_ms,beep_ms,source,condition\nlate.wav,machine,machine,8000,450,300,{beep_start},synth,\n"),
+    )
+    .unwrap();
+    let file = dir.join("late.wav").display().to_string();
+    let out = amd(&["analyze", "--json", "--set", "detect_late_machine=true", &file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "person", "{v}");
+    assert_eq!((v["late_status"].as_str(), v["late_result"].as_str()), (Some("machine"), Some("beep")), "{v}");
+    let late_ms = v["late_ms"].as_u64().unwrap();
+    assert!((u64::from(beep_start)..=u64::from(beep_start) + 150).contains(&late_ms), "beep at {beep_start}: {v}");
+    assert_eq!(v["message_end"], "beep", "{v}");
+    assert!(v["beep_end_ms"].as_u64().is_some(), "{v}");
+    // Without it, none of that.
+    let out = amd(&["analyze", "--json", &file]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["late_status"].is_null() && v["message_end"].is_null(), "{v}");
+
+    let out = amd(&["eval", "--set", "detect_late_machine=true", &dir.display().to_string()]);
+    let report = text(&out.stdout);
+    assert!(report.contains("late machines (after person, detect_late_machine): machine 1"), "{report}");
+    assert!(report.contains("beep found within 150 ms of its start: 100.0% of 1 clips with a beep"), "{report}");
+}

@@ -681,3 +681,43 @@ fn a_tone_is_decided_with_full_confidence_and_a_short_hello_by_the_model() {
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro));
     assert!((confidence.unwrap() - 0.7).abs() < 1e-3, "{confidence:?}");
 }
+
+/// Runs a whole recording (past the decision) and returns its late machine, if any.
+fn late_machine(p: &Params, s: &Synth) -> Option<mod_rust_amd::LateMachine> {
+    let mut d = Detector::new(p, s.rate).unwrap();
+    let mut late = None;
+    for chunk in s.samples.chunks((s.rate / 50) as usize) {
+        d.push(chunk, &mut |e| {
+            if let Event::LateMachine(l) = e {
+                late = Some(l);
+            }
+        });
+    }
+    late
+}
+
+#[test]
+fn a_beep_after_the_person_decision_is_a_late_machine_unless_the_room_behind_is_voices() {
+    let p = params("detect_late_machine=true");
+    let hello_then_beep = || {
+        let mut s = Synth::new(8000);
+        s.silence(1200).noise_burst(450, 3000.0).silence(1300).syllables(1500, 180, 40, 3000.0).silence(300);
+        s.tone(500, 1000.0, 3000.0).silence(3000);
+        s
+    };
+    let s = hello_then_beep();
+    assert_eq!(decide(&p, &s).status, Status::Person);
+    let late = late_machine(&p, &s).expect("a late machine");
+    assert_eq!(late.kind, mod_rust_amd::LateKind::Beep);
+    assert!((4750..=4900).contains(&late.at_ms), "{late:?}");
+    assert!(late_machine(&params(""), &s).is_none(), "only when asked for");
+
+    // The same over a room of voices (a TV, other talkers) heard before anybody spoke: a tone
+    // there is as likely the TV's, and a person connected must not be taken for a machine.
+    let mut room = Synth::new(8000);
+    room.vowels(9500, 230, 10, 500.0, 190.0);
+    let mut s = hello_then_beep();
+    s.mix(&room);
+    assert_eq!(decide(&p, &s).status, Status::Person);
+    assert!(late_machine(&p, &s).is_none());
+}

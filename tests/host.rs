@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use mod_rust_amd::ffi;
 
-use crate::audio::{interleave, machine, person, silence};
+use crate::audio::{hello_then_machine, interleave, machine, person, silence};
 use crate::fake_core::{call_api, collect_interfaces, world, Audio, Session};
 
 // ---------------------------------------------------------------------------------------------
@@ -164,6 +164,23 @@ fn with_found(ext: &str, acts: &[(&str, &str)]) -> Dialplan {
     let mut v: Vec<(&str, &[(&str, &str)])> = FOUND.to_vec();
     v.push((ext, acts));
     dialplan(&v)
+}
+
+/// Runs a call's dialplan as `run_call` does while a separate media thread reads its frames (as
+/// in a bridge); returns that thread's id.
+fn run_call_read_by_a_media_thread(s: &Arc<Session>, plan: &Dialplan, start: &str) -> std::thread::ThreadId {
+    s.media_thread.store(true, Ordering::SeqCst);
+    let s2 = s.clone();
+    let media = std::thread::spawn(move || {
+        let me = std::thread::current().id();
+        while !s2.channel.hungup.load(Ordering::SeqCst) {
+            s2.read_frame();
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        me
+    });
+    run_call(s, plan, start);
+    media.join().unwrap()
 }
 
 /// Runs a call's dialplan in its own (session) thread, to the end.
@@ -606,6 +623,31 @@ fn machine_with_beep(rate: u32) -> (Vec<i16>, u64, u64) {
     (samples, beep_end - 500, beep_end)
 }
 
+/// What the message-end variables said of a beep.
+struct BeepHeard {
+    /// amd_message_end_ms: when the beep was established.
+    end_ms: u64,
+    /// amd_beep_ms and amd_beep_end_ms.
+    heard_beep: u64,
+    beep_over: u64,
+}
+
+/// Checks the message-end variables of a call whose greeting ended with the beep that starts
+/// at `beep_start` and ends at `beep_end` (ms), decided before it.
+fn beep_heard(s: &Session, beep_start: u64, beep_end: u64) -> BeepHeard {
+    let ms = |name: &str| -> u64 { s.var(name).unwrap_or_else(|| panic!("{name} set")).parse().unwrap() };
+    assert_eq!(s.var("amd_message_end").as_deref(), Some("beep"));
+    let end_ms = ms("amd_message_end_ms");
+    assert!((beep_start..=beep_start + 150).contains(&end_ms), "beep at {beep_start}, reported at {end_ms}");
+    let heard_beep = ms("amd_beep_ms");
+    assert!(heard_beep.abs_diff(beep_start) <= 30, "{heard_beep} vs {beep_start}");
+    let beep_over = ms("amd_beep_end_ms");
+    assert!(beep_over.abs_diff(beep_end) <= 40, "{beep_over} vs {beep_end}");
+    let decided = ms("amd_result_ms");
+    assert!(decided < beep_start, "decided at {decided}");
+    BeepHeard { end_ms, heard_beep, beep_over }
+}
+
 #[test]
 fn waitforresult_returns_after_the_beep_and_runs_amd_execute_on_message_end() {
     let _h = host();
@@ -622,17 +664,9 @@ fn waitforresult_returns_after_the_beep_and_runs_amd_execute_on_message_end() {
     )]);
     run_call(&s, &plan, "drop");
     assert_eq!(s.var("amd_status").as_deref(), Some("machine"));
-    assert_eq!(s.var("amd_message_end").as_deref(), Some("beep"));
     assert_eq!(s.var("amd_answered_by").as_deref(), Some("machine_end_beep"));
-    let end_ms: u64 = s.var("amd_message_end_ms").unwrap().parse().unwrap();
-    assert!((beep_start..=beep_start + 150).contains(&end_ms), "beep at {beep_start}, message end {end_ms}");
-    let heard_beep: u64 = s.var("amd_beep_ms").unwrap().parse().unwrap();
-    assert!(heard_beep.abs_diff(beep_start) <= 30, "{heard_beep} vs {beep_start}");
-    let beep_over: u64 = s.var("amd_beep_end_ms").unwrap().parse().unwrap();
-    assert!(beep_over.abs_diff(beep_end) <= 40, "{beep_over} vs {beep_end}");
+    let BeepHeard { end_ms, beep_over, .. } = beep_heard(&s, beep_start, beep_end);
     // waitforresult held the call until the beep was over, not just until the decision.
-    let decided: u64 = s.var("amd_result_ms").unwrap().parse().unwrap();
-    assert!(decided < beep_start, "decided at {decided}");
     assert!(s.read_ms.load(Ordering::SeqCst) >= beep_over, "read {} ms", s.read_ms.load(Ordering::SeqCst));
     let ex = s.executed.lock().unwrap().clone();
     let session_thread = s.session_thread.lock().unwrap().unwrap();
@@ -744,22 +778,11 @@ fn action_runs_while_the_dialplan_has_moved_on() {
 fn media_thread_reads_session_thread_acts() {
     let _h = host();
     let s = Session::new(&uuid("media-thread"), mono(machine(8000), 8000));
-    s.media_thread.store(true, Ordering::SeqCst);
     let plan = with_found(
         "x",
         &[("set", "amd_execute_on_machine=transfer machine_found XML default"), ("voice_start", ""), ("sleep", "20000")],
     );
-    let s2 = s.clone();
-    let media = std::thread::spawn(move || {
-        let me = std::thread::current().id();
-        while !s2.channel.hungup.load(Ordering::SeqCst) {
-            s2.read_frame();
-            std::thread::sleep(Duration::from_micros(200));
-        }
-        me
-    });
-    run_call(&s, &plan, "x");
-    let media_id = media.join().unwrap();
+    let media_id = run_call_read_by_a_media_thread(&s, &plan, "x");
     check_decided(&s, "machine");
     assert!(s.executed.lock().unwrap().iter().all(|e| e.thread != media_id));
 }
@@ -1011,4 +1034,96 @@ fn null_pointers_are_refused_not_followed() {
     assert_eq!(s.bug_count(), 1);
     s.destroy();
     assert_eq!(allocated(), 0);
+}
+
+/// detect_late_machine: "Hello?" is a person, and waitforresult returns then; the recorded
+/// message and its beep that follow set the late variables and the message-end ones, fire a
+/// `Late Machine` event and run amd_execute_on_late_machine in the session's thread while the
+/// dialplan plays a prompt; amd_answered_by keeps what the dialplan acted on.
+#[test]
+fn a_machine_showing_itself_late_is_reported_and_its_action_runs_during_playback() {
+    let _h = host();
+    let (audio, beep_start, beep_end) = hello_then_machine(8000);
+    let s = Session::new(&uuid("late"), mono(audio, 8000));
+    let plan = dialplan(&[(
+        "broadcast",
+        &[
+            ("set", "amd_execute_on_late_machine=log INFO late machine"),
+            ("voice_start", "detect_late_machine=true"),
+            ("waitforresult", ""),
+            ("log", "INFO after waitforresult"),
+            ("playback", "ivr/ivr-welcome_to_freeswitch.wav"),
+            ("playback", "ivr/ivr-welcome_to_freeswitch.wav"),
+            ("playback", "ivr/ivr-welcome_to_freeswitch.wav"),
+            ("hangup", ""),
+        ],
+    )]);
+    run_call(&s, &plan, "broadcast");
+    assert_eq!(s.var("amd_status").as_deref(), Some("person"), "{:?}", s.var("amd_result"));
+    assert_eq!(s.var("amd_answered_by").as_deref(), Some("human"), "not rewritten");
+    assert_eq!(s.var("amd_late_status").as_deref(), Some("machine"));
+    assert_eq!(s.var("amd_late_result").as_deref(), Some("beep"));
+    let BeepHeard { end_ms: late_ms, heard_beep, .. } = beep_heard(&s, beep_start, beep_end);
+    assert_eq!(s.var("amd_late_ms").map(|v| v.parse::<u64>().unwrap()), Some(late_ms));
+    // waitforresult returned at the decision, before the beep; the action ran after it, during
+    // the playback, in the session's thread.
+    let ex = s.executed.lock().unwrap().clone();
+    let session_thread = s.session_thread.lock().unwrap().unwrap();
+    let after_wait = ex.iter().position(|e| e.arg.as_deref() == Some("INFO after waitforresult")).expect("went on");
+    let late = ex.iter().position(|e| e.arg.as_deref() == Some("INFO late machine")).expect("the late action ran");
+    let playback = ex.iter().position(|e| e.app == "playback").expect("played");
+    assert!(after_wait < playback && playback < late, "{ex:?}");
+    assert!(ex.iter().all(|e| e.thread == session_thread));
+    let evs = events_for(&s.uuid);
+    let event = evs.iter().find(|e| e.header("Action") == Some("Late Machine")).expect("a Late Machine event");
+    assert_eq!(event.header("AMD-Status"), Some("person"));
+    assert_eq!(event.header("AMD-Late-Result"), Some("beep"));
+    assert_eq!(event.header("AMD-Late-MS").map(str::to_string), Some(late_ms.to_string()));
+    assert_eq!(event.header("AMD-Answered-By-Now"), Some("machine_end_beep"));
+    assert_eq!(event.header("AMD-Beep-MS").map(str::to_string), Some(heard_beep.to_string()));
+    assert_eq!(result_events(&s.uuid).len(), 1);
+    assert_eq!(s.bug_count(), 0);
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+/// Frames read by a separate media thread, as in a bridge: the late action (a transfer) still
+/// runs in the session's thread.
+#[test]
+fn a_late_machine_during_a_bridge_acts_in_the_session_thread() {
+    let _h = host();
+    let (audio, _, _) = hello_then_machine(8000);
+    let s = Session::new(&uuid("late-bridge"), mono(audio, 8000));
+    let plan = with_found(
+        "x",
+        &[
+            ("set", "amd_execute_on_late_machine=transfer machine_found XML default"),
+            ("voice_start", "detect_late_machine=true"),
+            ("sleep", "20000"),
+        ],
+    );
+    let media_id = run_call_read_by_a_media_thread(&s, &plan, "x");
+    assert_eq!(s.var("amd_status").as_deref(), Some("person"));
+    assert_eq!(s.var("amd_late_result").as_deref(), Some("beep"));
+    assert_eq!(transfers(&s), vec![Some("machine_found XML default".to_string())]);
+    assert!(s.executed.lock().unwrap().iter().all(|e| e.thread != media_id));
+    assert_eq!(allocated(), 0);
+    no_panics();
+}
+
+/// Nothing after the person: the window ends quietly, the slot is given back, no late variable.
+#[test]
+fn the_late_machine_window_ends_quietly_and_frees_the_slot() {
+    let _h = host();
+    let s = Session::new(&uuid("late-quiet"), mono(person(8000), 8000));
+    let plan = dialplan(&[("x", &[("voice_start", "detect_late_machine=true,late_machine_window=2000"), ("waitforresult", ""), ("sleep", "4000")])]);
+    run_call(&s, &plan, "x");
+    assert_eq!(s.var("amd_status").as_deref(), Some("person"));
+    assert!(s.var("amd_late_status").is_none());
+    assert!(events_for(&s.uuid).iter().all(|e| e.header("Action") != Some("Late Machine")));
+    let decided: u64 = s.var("amd_result_ms").unwrap().parse().unwrap();
+    assert!(s.read_ms.load(Ordering::SeqCst) >= decided + 2000, "listened through the window");
+    assert_eq!(s.bug_count(), 0);
+    assert_eq!(allocated(), 0);
+    no_panics();
 }

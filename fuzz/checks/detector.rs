@@ -94,12 +94,18 @@ pub fn check(data: &[u8]) {
         params.foreground_drop_db = u32::from(input.byte() % 61);
         params.detect_beep = knobs & 2 != 0;
         params.detect_message_end = knobs & 4 != 0;
+        params.detect_late_machine = knobs & 8 != 0;
+        params.late_machine_window = 100 + u32::from(input.u16());
+        if knobs & 16 != 0 {
+            params.decision = mod_rust_amd::DecisionMode::Rules;
+        }
     }
     let rate = input.rate();
     let Some(mut chain) = Chain::new(&params, rate) else { return };
 
     let mut decided = None;
     let mut message_end = None;
+    let mut late = None;
     let mut beep_ended = false;
     // Talking edges alternate, in order among themselves. They are dated at the sound's onset or
     // end, which the detector only knows to be talk some blocks later: an edge may come after
@@ -132,6 +138,13 @@ pub fn check(data: &[u8]) {
                 assert!(message_end.is_none(), "a second message end {m:?}");
                 message_end = Some(m);
                 m.at_ms
+            }
+            Event::LateMachine(l) => {
+                let d = decided.expect("a late machine before any decision");
+                assert_eq!(d.status, mod_rust_amd::Status::Person, "a late machine after {d:?}");
+                assert!(late.is_none(), "a second late machine {l:?}");
+                late = Some(l);
+                l.at_ms
             }
             Event::BeepEnd { at_ms } => {
                 assert!(decided.is_some(), "a beep end before any decision");

@@ -3,7 +3,7 @@
 use crate::analyzer::wav::Audio;
 use std::sync::Arc;
 
-use crate::detector::{Decision, DecisionModel, Detector, Event, MessageEnd, Params, UnsupportedRate};
+use crate::detector::{Decision, DecisionModel, Detector, Event, LateMachine, MessageEnd, MessageEndKind, Params, UnsupportedRate};
 
 /// Frame length the analyzer feeds, as FreeSWITCH does at ptime 20.
 pub const FRAME_MS: u32 = 20;
@@ -12,8 +12,11 @@ pub const FRAME_MS: u32 = 20;
 pub struct Outcome {
     /// None when the recording ended before the detector decided.
     pub decision: Option<Decision>,
-    /// The end of a machine's greeting (with `detect_message_end`), if found before the audio ended.
+    /// The end of a machine's greeting (with `detect_message_end`), if found before the audio
+    /// ended; or a late machine's beep (with `detect_late_machine`).
     pub message_end: Option<MessageEnd>,
+    /// A machine that showed itself after a `person` decision (with `detect_late_machine`).
+    pub late: Option<LateMachine>,
     /// When the beep that ended the greeting stopped.
     pub beep_end_ms: Option<u64>,
     /// The SIT code of a `sit` decision, when known.
@@ -48,11 +51,14 @@ pub fn analyze_with(audio: &Audio, params: &Params, model: Option<Arc<DecisionMo
         }
     }
     let decision = detector.decision();
-    let message_end = events.iter().find_map(|e| if let Event::MessageEnd(m) = e { Some(*m) } else { None });
+    let late = events.iter().find_map(|e| if let Event::LateMachine(l) = e { Some(*l) } else { None });
+    let late_beep = late.filter(|l| l.beep.is_some()).map(|l| MessageEnd { kind: MessageEndKind::Beep, at_ms: l.at_ms, beep: l.beep });
+    let message_end = events.iter().find_map(|e| if let Event::MessageEnd(m) = e { Some(*m) } else { None }).or(late_beep);
     let beep_end_ms = events.iter().find_map(|e| if let Event::BeepEnd { at_ms } = e { Some(*at_ms) } else { None });
     Ok(Outcome {
         decision,
         message_end,
+        late,
         beep_end_ms,
         sit: detector.sit_code(),
         app_amd_cause: decision.map(|d| crate::detector::amd_cause(&d, &detector.evidence(), params)),

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::detector::{Cause, Decision, MessageEnd, MessageEndKind};
+use crate::detector::{Cause, Decision, LateMachine, MessageEnd, MessageEndKind};
 
 /// One row of labels.csv.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +105,8 @@ pub struct Scored {
     /// The end of the greeting found after a machine decision (eval runs with detect_message_end).
     pub message_end: Option<MessageEnd>,
     pub sit: Option<&'static str>,
+    /// A machine reported after a `person` decision (with detect_late_machine).
+    pub late: Option<LateMachine>,
 }
 
 impl Scored {
@@ -200,6 +202,8 @@ pub struct Report {
     pub human_decision_after_greeting_ms: Percentiles,
     pub message_end: MessageEndReport,
     pub tones: ToneReport,
+    /// Late machines reported (with detect_late_machine), by truth.
+    pub late_machines: BTreeMap<String, usize>,
 }
 
 /// How well the end of machine greetings is found (clips whose label has a beep time).
@@ -281,7 +285,16 @@ pub fn report(scored: &[Scored]) -> Report {
         human_decision_after_greeting_ms: percentiles(after_greeting),
         message_end,
         tones,
+        late_machines: late_machines(scored),
     }
+}
+
+fn late_machines(scored: &[Scored]) -> BTreeMap<String, usize> {
+    let mut by_truth = BTreeMap::new();
+    for s in scored.iter().filter(|s| s.late.is_some()) {
+        *by_truth.entry(s.label.truth.clone()).or_default() += 1;
+    }
+    by_truth
 }
 
 fn message_end_report(scored: &[Scored]) -> MessageEndReport {
@@ -409,6 +422,10 @@ pub fn render(r: &Report) -> String {
         pct(t.sit_code_accuracy),
         t.speech_called_tone
     ));
+    if !r.late_machines.is_empty() {
+        let late: Vec<String> = r.late_machines.iter().map(|(truth, n)| format!("{truth} {n}")).collect();
+        out.push_str(&format!("\nlate machines (after person, detect_late_machine): {}\n", late.join(", ")));
+    }
     out
 }
 
@@ -456,7 +473,7 @@ mod tests {
     }
 
     fn scored(label: Label, decision: Option<Decision>) -> Scored {
-        Scored { label, decision, message_end: None, sit: None }
+        Scored { label, decision, message_end: None, sit: None, late: None }
     }
 
     #[test]

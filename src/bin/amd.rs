@@ -274,6 +274,9 @@ fn describe(file: &Path, outcome: &Outcome, json: bool) -> String {
             "beep_end_ms": outcome.beep_end_ms,
             "answered_by": outcome.answered_by,
             "confidence": outcome.confidence,
+            "late_status": outcome.late.map(|_| "machine"),
+            "late_result": outcome.late.map(|l| l.kind.as_str()),
+            "late_ms": outcome.late.map(|l| l.at_ms),
             "amd_cause": outcome.app_amd_cause,
             "sit": outcome.sit,
             "duration_ms": outcome.duration_ms,
@@ -316,7 +319,7 @@ fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, config: &ModuleConfig) -
             bar.set_message(label.file.clone());
             match analyze_file(&dir.join(&label.file), params, &config.model) {
                 Ok(outcome) => {
-                    scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit })
+                    scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit, late: outcome.late })
                 }
                 Err(e) => {
                     bar.suspend(|| eprintln!("amd: {}: {e}", dir.join(&label.file).display()));

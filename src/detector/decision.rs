@@ -155,6 +155,37 @@ pub struct MessageEnd {
     pub beep: Option<Beep>,
 }
 
+/// What showed a call decided `person` to be a machine after all (with `detect_late_machine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LateKind {
+    /// A voicemail beep: the greeting is over and recording starts when the beep stops.
+    Beep,
+    /// A fax tone (CED, CNG) or a fax's V.21 channel.
+    Fax,
+    /// Special information tones.
+    Sit,
+}
+
+impl LateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LateKind::Beep => "beep",
+            LateKind::Fax => "fax",
+            LateKind::Sit => "sit",
+        }
+    }
+}
+
+/// A machine that showed itself after a `person` decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateMachine {
+    pub kind: LateKind,
+    /// Milliseconds of audio from the start of detection to the moment it was established.
+    pub at_ms: u64,
+    /// The beep, for [`LateKind::Beep`].
+    pub beep: Option<Beep>,
+}
+
 /// Everything the detector reports, in the order it was established. Talk edges carry the time
 /// they happened, which is earlier: a start is known only once the sound has lasted
 /// `noise_min_length`, a stop once the quiet has lasted `silent_max_session`. So a `Decided` can
@@ -171,4 +202,8 @@ pub enum Event {
     MessageEnd(MessageEnd),
     /// The beep that ended the greeting has stopped: a message played now starts after it.
     BeepEnd { at_ms: u64 },
+    /// After a `person` decision, a beep, fax or SIT showed the call to be a machine; sent at
+    /// most once, within `late_machine_window` of the decision. A late beep's end follows as
+    /// [`Event::BeepEnd`].
+    LateMachine(LateMachine),
 }

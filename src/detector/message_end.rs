@@ -12,7 +12,7 @@ pub const MIN_MESSAGE_BEEP_MS: u64 = 80;
 const BEEP_LOWEST_HZ: f32 = 300.0;
 const BEEP_HIGHEST_HZ: f32 = 2500.0;
 /// A "beep" still sounding after this long is a stuck tone: recording will not wait for it.
-const LONGEST_BEEP_MS: u64 = 3000;
+pub const LONGEST_BEEP_MS: u64 = 3000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
@@ -102,7 +102,7 @@ impl MessageEndWatch {
             }
             Phase::Listening => {
                 if let Some(ToneUpdate::Ongoing(run)) = view.tone {
-                    if run.duration_ms >= MIN_MESSAGE_BEEP_MS && in_beep_band(&run) && tone::is_steady_through_noise(&run) && is_beep(&run) {
+                    if is_greeting_beep(&run, is_beep) {
                         let end = MessageEnd { kind: MessageEndKind::Beep, at_ms: view.now, beep: Some(beep_of(&run)) };
                         self.phase = Phase::BeepSounding(end);
                         return Some(Event::MessageEnd(end));
@@ -123,12 +123,19 @@ impl MessageEndWatch {
     }
 }
 
+/// Whether a tone being followed is the beep that ends a greeting: long enough, in the voice
+/// band, steady (through noise), and, as `ends_greeting` judges, out of a pause and about as
+/// loud as the voice.
+pub fn is_greeting_beep(run: &ToneRun, ends_greeting: impl Fn(&ToneRun) -> bool) -> bool {
+    run.duration_ms >= MIN_MESSAGE_BEEP_MS && in_beep_band(run) && tone::is_steady_through_noise(run) && ends_greeting(run)
+}
+
 fn in_beep_band(run: &ToneRun) -> bool {
     let ok = |f: f32| (BEEP_LOWEST_HZ..=BEEP_HIGHEST_HZ).contains(&f);
     ok(run.freq) && run.freq2.is_none_or(ok)
 }
 
-fn beep_of(run: &ToneRun) -> Beep {
+pub fn beep_of(run: &ToneRun) -> Beep {
     Beep { start_ms: run.start_ms, freq_hz: run.freq.round() as u32, freq2_hz: run.freq2.map(|f| f.round() as u32) }
 }
 

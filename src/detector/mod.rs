@@ -18,7 +18,8 @@
 //!    [`Decision`] (`decision`), under the [`Params`] of `params`; with `decision=model` a
 //!    timer's `machine` verdict stands only once the learned `model` agrees, judging the call's
 //!    `timeline` so far.
-//! 6. `message_end`: after `machine`, where the greeting ends (its beep or a long silence).
+//! 6. `message_end`: after `machine`, where the greeting ends (its beep or a long silence);
+//!    `late_machine`: after `person`, a beep, fax or SIT that shows a machine after all.
 //!
 //! The decision is also given in other products' vocabularies: Asterisk app_amd's `AMDCAUSE`
 //! (`app_amd`) and the hosted APIs' AnsweredBy (`answered_by`). `dsp/` holds the numeric
@@ -29,6 +30,7 @@ mod app_amd;
 mod decision;
 mod dsp;
 mod frontend;
+mod late_machine;
 mod message_end;
 mod model;
 mod params;
@@ -41,7 +43,7 @@ mod trace;
 
 pub use answered_by::{answered_by, ANSWERED_BY_VALUES};
 pub use app_amd::amd_cause;
-pub use decision::{Beep, Cause, Decision, Event, Evidence, MessageEnd, MessageEndKind, Status};
+pub use decision::{Beep, Cause, Decision, Event, Evidence, LateKind, LateMachine, MessageEnd, MessageEndKind, Status};
 pub use model::{sigmoid, DecisionModel, Node, Policy, FORMAT as MODEL_FORMAT};
 pub use params::{settings_from_xml, DecisionMode, ParamError, Params, CONFIG_NAME, RULE_TIMERS};
 pub use pipeline::{Detector, UnsupportedRate, SUPPORTED_RATES};

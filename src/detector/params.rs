@@ -91,6 +91,11 @@ pub struct Params {
     pub message_end_silence: u32,
     /// Give up looking for the end of the greeting this long after the start of detection.
     pub message_end_timeout: u32,
+    /// Our addition: after a `person` decision, keep listening for a beep, a fax tone or SIT
+    /// for `late_machine_window` ms: a machine that could not be told from a person in time.
+    pub detect_late_machine: bool,
+    /// How long after a `person` decision to keep listening with `detect_late_machine`.
+    pub late_machine_window: u32,
     /// Our addition: the learned model or mod_com_amd's timers (see [`DecisionMode`]).
     pub decision: DecisionMode,
 }
@@ -118,6 +123,8 @@ impl Default for Params {
             detect_message_end: false,
             message_end_silence: 1500,
             message_end_timeout: 30000,
+            detect_late_machine: false,
+            late_machine_window: 10000,
             decision: DecisionMode::Model,
         }
     }
@@ -160,6 +167,8 @@ const SPECS: &[Spec] = &[
     Spec { name: "detect_message_end", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "message_end_silence", kind: Kind::Millis, min: 100, max: MAX_MS },
     Spec { name: "message_end_timeout", kind: Kind::Millis, min: 100, max: MAX_MS },
+    Spec { name: "detect_late_machine", kind: Kind::Flag, min: 0, max: 1 },
+    Spec { name: "late_machine_window", kind: Kind::Millis, min: 100, max: MAX_MS },
     Spec { name: "decision", kind: Kind::Decision, min: 0, max: 1 },
 ];
 
@@ -370,6 +379,8 @@ impl Params {
             "detect_message_end" => Slot::Flag(&mut self.detect_message_end),
             "message_end_silence" => Slot::Number(&mut self.message_end_silence),
             "message_end_timeout" => Slot::Number(&mut self.message_end_timeout),
+            "detect_late_machine" => Slot::Flag(&mut self.detect_late_machine),
+            "late_machine_window" => Slot::Number(&mut self.late_machine_window),
             "decision" => Slot::Decision(&mut self.decision),
             _ => unreachable!("every spec name has a field"),
         }

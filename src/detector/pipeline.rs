@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::detector::decision::{Cause, Decision, Event, Evidence, Status};
+use crate::detector::decision::{Cause, Decision, Event, Evidence, LateKind, Status};
 use crate::detector::dsp::median::median_of_three;
 use crate::detector::dsp::swing::Swing;
 use crate::detector::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
+use crate::detector::late_machine::LateWatch;
 use crate::detector::message_end::{BlockView, MessageEndWatch};
 use crate::detector::model::DecisionModel;
 use crate::detector::params::{DecisionMode, Params};
@@ -76,6 +77,13 @@ const TALKER_HEARD_DB: f32 = 3.0;
 const TALKER_HEARD_BLOCKS: u32 = 10;
 /// Blocks a talker may stay under the foreground line and still count as talking.
 const FOREGROUND_HANG_BLOCKS: u32 = 15;
+/// A late beep (after a `person` decision) comes this soon after the recorded talk before it:
+/// voicemail systems sound it within a second or so of the greeting's last word.
+const LATE_BEEP_AFTER_TALK_MS: u64 = 1500;
+/// How far a late beep must stand over the line's background (dB).
+const LATE_BEEP_OVER_BACKGROUND_DB: f32 = 15.0;
+/// How much quieter than the greeting a late beep may be (dB).
+const LATE_BEEP_BELOW_TALKER_DB: f32 = 14.0;
 /// How much quieter than the greeting a beep may be (dB).
 const BEEP_BELOW_TALKER_DB: f32 = 24.0;
 /// Extra margin over the background for the very first word: before anyone has spoken, a busy
@@ -161,8 +169,12 @@ struct State {
     /// The SIT code of a `sit` decision, when the segments tell it.
     sit_code: Option<&'static str>,
     message_end: MessageEndWatch,
+    /// After a `person` decision: a machine showing itself late.
+    late: LateWatch,
     /// A fax answering with its V.21 control channel and no CED tone.
     v21: V21Watch,
+    /// Where the latest tone run started, and where the talk before it had ended then.
+    talk_before_tone: (u64, Option<u64>),
     /// A ring tone still coming down the line after the answer.
     ringback: RingbackTracker,
     /// End of the last block heard ringing (0: none). Nobody has answered while the line
@@ -231,6 +243,8 @@ impl Detector {
                 deciding_beep: None,
                 sit_code: None,
                 message_end: MessageEndWatch::off(),
+                late: LateWatch::off(),
+                talk_before_tone: (u64::MAX, None),
                 v21: V21Watch::default(),
                 ringback: RingbackTracker::default(),
                 last_ring_ms: 0,
@@ -281,7 +295,13 @@ impl Detector {
     /// True when the detector wants no more audio: it has decided, and found the end of the
     /// greeting too when `detect_message_end` asked for it.
     pub fn is_finished(&self) -> bool {
-        self.state.decision.is_some() && !self.state.message_end.pending()
+        self.state.decision.is_some() && !self.state.message_end.pending() && !self.state.late.pending()
+    }
+
+    /// True between a `person` decision and the end of `late_machine_window`, with
+    /// `detect_late_machine`, until a late machine is reported (and its beep has stopped).
+    pub fn awaiting_late_machine(&self) -> bool {
+        self.state.late.pending()
     }
 
     /// True between a `machine` decision and the end of its greeting, with `detect_message_end`.
@@ -354,7 +374,7 @@ impl State {
         // Voicing is worked out while it can still change something: before the decision, and
         // while a machine's greeting is followed to its end (its words in loud noise must not
         // pass for the silence that ends it).
-        let periodicity = if self.decision.is_none() || self.message_end.pending() {
+        let periodicity = if self.decision.is_none() || self.message_end.pending() || self.late.pending() {
             let mut block = [0.0f32; BLOCK];
             front.last_block(&mut block);
             self.voicing.update(&block)
@@ -417,6 +437,7 @@ impl State {
             // The tone became visible some blocks after it began; look at the blocks before that.
             let before = self.sound_history >> (tone::WINDOW_LAG_MS / BLOCK_MS);
             let start = self.tones.current_start().expect("checked above");
+            self.talk_before_tone = (start, self.talk.last_sound_end());
             self.tones_after_quiet = [(start, (before & 0b11111).count_ones() <= 2), self.tones_after_quiet[0]];
         }
         self.sound_history = (self.sound_history << 1) | u32::from(sound);
@@ -452,6 +473,21 @@ impl State {
             if let Some(event) = event {
                 on_event(event);
             }
+            if self.late.pending() {
+                // Fax and SIT as before a decision; a beep as at the end of a greeting.
+                let v21_heard = self.v21.update(front, &stats);
+                let signal = match tone_update.and_then(|u| self.judge_tone(u)) {
+                    Some((_, Cause::Fax)) => Some(LateKind::Fax),
+                    Some((_, Cause::Sit)) => Some(LateKind::Sit),
+                    _ => v21_heard.then_some(LateKind::Fax),
+                };
+                let mut late = self.late;
+                let event = late.on_block(now, tone_update, self.tones.active(), signal, |run| self.is_late_beep(run));
+                self.late = late;
+                if let Some(event) = event {
+                    on_event(event);
+                }
+            }
             return;
         }
         let v21_heard = self.v21.update(front, &stats);
@@ -467,6 +503,7 @@ impl State {
             let beep = if cause == Cause::Beep { self.deciding_beep } else { None };
             let (watch, event) = MessageEndWatch::start(&self.params, &decision, beep);
             self.message_end = watch;
+            self.late = LateWatch::start(&self.params, &decision);
             if let Some(event) = event {
                 on_event(event);
             }
@@ -664,6 +701,18 @@ impl State {
 
     fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
         self.params.detect_beep && tone::is_steady(run) && self.spoke_before(run.start_ms) && self.ends_greeting(run, after_quiet)
+    }
+
+    /// A beep after a `person` decision must be a recorded greeting's: steady as a generated tone
+    /// is (not just through noise), out of a pause, about as loud as the voice, and within
+    /// LATE_BEEP_AFTER_TALK_MS of the talk before it. A tone on a TV behind a person who said
+    /// "Hello?" and waits comes at any time, often long after they spoke.
+    fn is_late_beep(&self, run: &ToneRun) -> bool {
+        let (start, talk_end) = self.talk_before_tone;
+        let after_talk = start == run.start_ms && talk_end.is_some_and(|end| end <= run.start_ms + BLOCK_MS && run.start_ms <= end + LATE_BEEP_AFTER_TALK_MS);
+        let loud = self.talker_db.is_some_and(|t| run.level_db >= t - LATE_BEEP_BELOW_TALKER_DB)
+            && run.level_db >= self.floor.db() + LATE_BEEP_OVER_BACKGROUND_DB;
+        after_talk && loud && !self.background_voicing.is_voiced() && tone::is_steady(run) && self.ends_greeting(run, self.began_after_quiet(run))
     }
 
     /// The beep after a greeting comes out of a pause and about as loud as the voice.

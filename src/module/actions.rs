@@ -12,6 +12,9 @@ pub struct Action {
 /// The variable naming the action to run when a machine's greeting has ended.
 pub const MESSAGE_END_VARIABLE: &str = "amd_execute_on_message_end";
 
+/// The variable naming the action to run when a machine shows itself after a `person` decision.
+pub const LATE_MACHINE_VARIABLE: &str = "amd_execute_on_late_machine";
+
 /// The variable naming the action for a status.
 pub fn variable_for(status: Status) -> &'static str {
     match status {

@@ -68,7 +68,8 @@ impl App for WaitForResult {
     const LONG_DESC: &'static std::ffi::CStr = cstr(
         b"Blocks until voice_start's detection has a result (or the call ends), playing the file \
 meanwhile (looped); with detect_message_end on a machine, until the end of its greeting (after \
-the beep). Returns at once when detection is over already or none is running.\0",
+the beep). Returns at once when detection is over already or none is running. With \
+detect_late_machine, listening for a late machine goes on after it returns.\0",
     );
     const SYNTAX: &'static std::ffi::CStr = cstr(b"[<file to play while waiting>]\0");
 
@@ -81,7 +82,7 @@ the beep). Returns at once when detection is over already or none is running.\0"
         let channel = session.channel();
         let mut file = Some(data.trim()).filter(|f| !f.is_empty()).map(str::to_string);
         call.set_waiting(true);
-        while !call.finished() && !call.ended() && channel.ready() {
+        while !call.settled() && !call.ended() && channel.ready() {
             match &file {
                 Some(f) => {
                     let frames_before = call.frames_taken();

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::resample::{target_rate, Resampler};
 use super::{actions, fault, registry, slots, stats, SHUTTING_DOWN};
-use crate::detector::{amd_cause, answered_by, Decision, DecisionModel, Detector, Event, Evidence, MessageEnd, Params, Status};
+use crate::detector::{amd_cause, answered_by, Decision, DecisionModel, Detector, LateKind, LateMachine, Event, Evidence, MessageEnd, Params, Status};
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
 use crate::freeswitch::media_bug::{AudioFrame, BugHandler};
@@ -24,8 +24,12 @@ pub struct Call {
     model: Arc<DecisionModel>,
     inner: Mutex<Inner>,
     decided: AtomicBool,
-    /// The detector wants no more audio: decided, and found the message end if asked to.
+    /// The detector wants no more audio: decided, found the message end if asked to, and done
+    /// listening for a late machine if asked to.
     finished: AtomicBool,
+    /// The result is in (waitforresult returns): decided, and the message end found if asked to.
+    /// Listening for a late machine goes on after it.
+    settled: AtomicBool,
     stopped: AtomicBool,
     ended: AtomicBool,
     /// The decision and the message end, for the variables set after the decision.
@@ -59,6 +63,10 @@ struct Snapshot {
     sit_code: Option<&'static str>,
     /// How sure the detector is of its decision (0 to 1), for amd_confidence.
     confidence: Option<f32>,
+    /// Decided, and no message end still to come.
+    settled: bool,
+    /// A message end is still to come after the decision.
+    awaiting_message_end: bool,
     /// The figures behind the decision, for amd_cause.
     evidence: Evidence,
 }
@@ -73,6 +81,7 @@ impl Call {
             inner: Mutex::new(Inner::default()),
             decided: AtomicBool::new(false),
             finished: AtomicBool::new(false),
+            settled: AtomicBool::new(false),
             verdict: Mutex::new((None, None)),
             stopped: AtomicBool::new(false),
             ended: AtomicBool::new(false),
@@ -88,10 +97,16 @@ impl Call {
         self.decided.load(Ordering::SeqCst)
     }
 
-    /// Detection is over for this call (waitforresult returns): decided, and with
-    /// `detect_message_end` on a machine, the greeting's end found.
+    /// Detection is over for this call: decided, with `detect_message_end` on a machine the
+    /// greeting's end found, and with `detect_late_machine` on a person the window over.
     pub fn finished(&self) -> bool {
         self.finished.load(Ordering::SeqCst)
+    }
+
+    /// The result is in and waitforresult returns: decided, and with `detect_message_end` on a
+    /// machine the greeting's end found (a late-machine window may still be open).
+    pub fn settled(&self) -> bool {
+        self.settled.load(Ordering::SeqCst) || self.finished()
     }
 
     pub fn frames_taken(&self) -> u64 {
@@ -186,6 +201,8 @@ impl Call {
             finished: detector.is_finished(),
             sit_code: detector.sit_code(),
             confidence: detector.confidence(),
+            settled: detector.decision().is_some() && !detector.awaiting_message_end(),
+            awaiting_message_end: detector.awaiting_message_end(),
             evidence: detector.evidence(),
         })
     }
@@ -203,6 +220,7 @@ impl Call {
             }
             Event::Decided(d) => self.on_decision(session, d, snapshot),
             Event::MessageEnd(m) => self.on_message_end(session, m),
+            Event::LateMachine(l) => self.on_late_machine(session, l),
             Event::BeepEnd { at_ms } => {
                 session.channel().set_var("amd_beep_end_ms", &at_ms.to_string());
             }
@@ -249,7 +267,7 @@ impl Call {
             channel.set_var("amd_sit", code);
             headers.push(("AMD-SIT", code));
         }
-        let awaiting = if snapshot.finished { "false" } else { "true" };
+        let awaiting = if snapshot.awaiting_message_end { "true" } else { "false" };
         headers.push(("AMD-Awaiting-Message-End", awaiting));
         fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
         let sit = snapshot.sit_code.map(|c| format!(", SIT {c}")).unwrap_or_default();
@@ -301,6 +319,49 @@ impl Call {
         log_session(session, self.log_level(), &format!("[{}] AMD message end: {kind} at {ms} ms", self.uuid));
         let action = channel.var(actions::MESSAGE_END_VARIABLE).as_deref().and_then(actions::parse);
         self.run_actions(session, "message end", action.into_iter().collect());
+    }
+
+    /// A machine that showed itself after a `person` decision: the late variables (and, for a
+    /// beep, the message-end ones, so a voicemail drop can start after it), a `Late Machine`
+    /// event, then amd_execute_on_late_machine in the session's thread. amd_answered_by keeps
+    /// what the dialplan acted on; the event says what it would now be.
+    fn on_late_machine(&self, session: &Session, l: LateMachine) {
+        let channel = session.channel();
+        let kind = l.kind.as_str();
+        let ms = l.at_ms.to_string();
+        channel.set_var("amd_late_status", "machine");
+        channel.set_var("amd_late_result", kind);
+        channel.set_var("amd_late_ms", &ms);
+        let beep_ms = l.beep.map(|b| b.start_ms.to_string());
+        if let Some(b) = &beep_ms {
+            channel.set_var("amd_message_end", "beep");
+            channel.set_var("amd_message_end_ms", &ms);
+            channel.set_var("amd_beep_ms", b);
+        }
+        let now_answered_by = match l.kind {
+            LateKind::Beep => "machine_end_beep",
+            LateKind::Fax => "fax",
+            LateKind::Sit => "machine_start",
+        };
+        let decided_ms = self.verdict.lock().unwrap_or_else(|p| p.into_inner()).0.map(|d| d.at_ms.to_string()).unwrap_or_default();
+        let mut headers = vec![
+            ("Action", "Late Machine"),
+            ("AMD-Status", "person"),
+            ("AMD-Result-MS", decided_ms.as_str()),
+            ("AMD-Late-Status", "machine"),
+            ("AMD-Late-Result", kind),
+            ("AMD-Late-MS", ms.as_str()),
+            ("AMD-Answered-By-Now", now_answered_by),
+        ];
+        if let Some(b) = &beep_ms {
+            headers.push(("AMD-Message-End", "beep"));
+            headers.push(("AMD-Message-End-MS", ms.as_str()));
+            headers.push(("AMD-Beep-MS", b));
+        }
+        fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
+        log_session(session, Level::Notice, &format!("[{}] AMD late machine ({kind}) at {ms} ms, after a person decision", self.uuid));
+        let action = channel.var(actions::LATE_MACHINE_VARIABLE).as_deref().and_then(actions::parse);
+        self.run_actions(session, "late machine", action.into_iter().collect());
     }
 
     /// Queues actions to run in the session's own thread.
@@ -363,6 +424,9 @@ impl Call {
         }
         if snapshot.finished {
             self.on_finished(session);
+        } else if snapshot.settled && !self.settled.swap(true, Ordering::SeqCst) {
+            // Listening for a late machine goes on; the dialplan has its result.
+            self.wake_waiter(session);
         }
         // Hand the (now empty) buffer back to avoid an allocation per frame.
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -412,7 +476,11 @@ impl BugHandler for Call {
                 "hangup"
             };
             let level = if why == "hangup" { Level::Notice } else { Level::Info };
-            let before = if self.decided() { "the end of the greeting" } else { "a decision" };
+            let before = match (self.decided(), self.settled()) {
+                (false, _) => "a decision",
+                (true, false) => "the end of the greeting",
+                (true, true) => "the end of the late-machine window",
+            };
             log(level, &format!("[{}] AMD detection ended by {why} before {before}; channel slot freed", self.uuid));
         } else if self.debug() {
             log(Level::Info, &format!("[{}] AMD detection closed", self.uuid));

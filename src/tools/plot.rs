@@ -58,6 +58,7 @@ enum MarkerKind {
     MessageEnd,
     Beep,
     BeepEnd,
+    LateMachine,
 }
 
 impl MarkerKind {
@@ -66,6 +67,7 @@ impl MarkerKind {
             MarkerKind::Decision => "#7b1fa2",
             MarkerKind::MessageEnd => "#8c564b",
             MarkerKind::Beep | MarkerKind::BeepEnd => "#e6550d",
+            MarkerKind::LateMachine => "#d62728",
         }
     }
 
@@ -75,6 +77,7 @@ impl MarkerKind {
             MarkerKind::MessageEnd => "end of the message",
             MarkerKind::Beep => "beep starts",
             MarkerKind::BeepEnd => "beep ends",
+            MarkerKind::LateMachine => "late machine (after person)",
         }
     }
 }
@@ -117,6 +120,12 @@ fn markers(events: &[Event]) -> Vec<Marker> {
             }
             Event::BeepEnd { at_ms } => {
                 out.push(Marker { at_ms, kind: MarkerKind::BeepEnd, text: format!("beep ends at {at_ms} ms") })
+            }
+            Event::LateMachine(l) => {
+                if let Some(beep) = l.beep {
+                    out.push(Marker { at_ms: beep.start_ms, kind: MarkerKind::Beep, text: format!("beep {} Hz at {} ms", beep.freq_hz, beep.start_ms) });
+                }
+                out.push(Marker { at_ms: l.at_ms, kind: MarkerKind::LateMachine, text: format!("late machine ({}) at {} ms", l.kind.as_str(), l.at_ms) });
             }
             Event::StartTalking { .. } | Event::StopTalking { .. } => {}
         }

@@ -114,7 +114,7 @@ pub fn score_all(clips: &[Clip], params: &Params) -> Result<Vec<Scored>, String>
                         .map(|i| {
                             let clip = &clips[i];
                             let outcome = analyze(&clip.audio, params).map_err(|e| format!("{}: {e}", clip.label.file))?;
-                            Ok((i, Scored { label: clip.label.clone(), decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit }))
+                            Ok((i, Scored { label: clip.label.clone(), decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit, late: outcome.late }))
                         })
                         .collect()
                 })

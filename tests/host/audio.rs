@@ -114,6 +114,24 @@ pub fn machine(rate: u32) -> Vec<i16> {
     v
 }
 
+/// A machine that passes for a person: "Hello?", a pause long enough for the person decision,
+/// then the recorded message and its beep. Returns the audio and where the beep starts and ends
+/// (ms).
+pub fn hello_then_machine(rate: u32) -> (Vec<i16>, u64, u64) {
+    let words: Vec<(u32, u32)> = (0..4).map(|i| (if i == 0 { 1300 } else { 90 }, 260 + (i % 2) * 60)).collect();
+    let mut v = speech(rate, &[(300, 450)], 0, 9000.0);
+    v.extend(speech(rate, &words, 300, 9000.0));
+    let ms = |n: usize| (n as u64) * 1000 / u64::from(rate);
+    let beep_start = ms(v.len());
+    for i in 0..rate as usize / 2 {
+        let t = i as f64 / f64::from(rate);
+        v.push(((2.0 * std::f64::consts::PI * 1000.0 * t).sin() * 8000.0) as i16);
+    }
+    let beep_end = ms(v.len());
+    v.extend(std::iter::repeat_n(0i16, rate as usize * 4));
+    (v, beep_start, beep_end)
+}
+
 /// Nothing at all.
 pub fn silence(rate: u32, ms: u32) -> Vec<i16> {
     vec![0; (u64::from(rate) * u64::from(ms) / 1000) as usize]

@@ -169,6 +169,13 @@ impl BackgroundVoicing {
         self.mass >= LEARN_BLOCKS && self.low_percentile() <= NOISE_BACKGROUND
     }
 
+    /// True once the background has been heard long enough and is periodic: voices, a TV, music.
+    /// (Neither this nor [`BackgroundVoicing::is_noise`] while too little of it was heard, as
+    /// on a line in digital silence.)
+    pub fn is_voiced(&self) -> bool {
+        self.mass >= LEARN_BLOCKS && self.low_percentile() > NOISE_BACKGROUND
+    }
+
     /// True once the background has been heard long enough and is plainly steady noise: hiss,
     /// pink or car noise, not faint voices that only just pass for noise.
     pub fn is_steady_noise(&self) -> bool {
