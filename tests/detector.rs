@@ -721,3 +721,15 @@ fn a_beep_after_the_person_decision_is_a_late_machine_unless_the_room_behind_is_
     assert_eq!(decide(&p, &s).status, Status::Person);
     assert!(late_machine(&p, &s).is_none());
 }
+
+#[test]
+fn with_foreground_drop_db_0_the_talker_is_still_learnt_and_a_beep_still_heard() {
+    // foreground_drop_db=0 turns off only the room/background rule; the beep is judged against
+    // the talker's level, which must still be learnt.
+    let mut s = Synth::new(8000);
+    s.silence(500).noise_burst(600, 3000.0).silence(300).tone(400, 1000.0, 4000.0).silence(1000);
+    for p in [params(""), params("foreground_drop_db=0")] {
+        let d = decide(&p, &s);
+        assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep), "{p:?}");
+    }
+}

@@ -569,40 +569,36 @@ impl State {
         let modulated = swing >= MIN_MODULATION_DB || voice_in_noise;
         let strongly_modulated = swing >= STRONG_MODULATION_DB;
         let drop = self.params.foreground_drop_db as f32;
-        if drop == 0.0 {
-            return true;
-        }
         let sound_now = self.quiet_blocks == 0;
-        match self.talker_db.as_mut() {
-            Some(talker) => {
-                let below = *talker - self.envelope_db;
-                let talker_voice = periodicity >= TALKER_VOICED && below <= 0.0;
-                let foreground =
-                    talker_voice || (modulated && (below <= drop || (strongly_modulated && below <= STRONG_MODULATION_REACH * drop)));
-                if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > *talker) {
-                    // The talker's typical level while talking, not its loudest syllable. Learnt
-                    // from the first words only: later on, a background that AGC pumps up would
-                    // otherwise drag it down to its own level.
-                    *talker += (self.envelope_db - *talker) * TALKER_SMOOTHING;
-                    self.talker_blocks += 1;
-                }
-                if foreground {
-                    self.foreground_hang = FOREGROUND_HANG_BLOCKS;
-                    true
-                } else if self.foreground_hang > 0 {
-                    // Weak syllables dip under the line for a moment; the room behind stays under it.
-                    self.foreground_hang -= 1;
-                    true
-                } else {
-                    false
-                }
+        let Some(talker) = self.talker_db else {
+            if self.talk.first_word_start().is_some() {
+                self.talker_db = Some(self.envelope_db);
             }
-            None => {
-                if self.talk.first_word_start().is_some() {
-                    self.talker_db = Some(self.envelope_db);
-                }
-                true
-            }
+            return true;
+        };
+        // With foreground_drop_db=0 everything heard is the talker's: their level is still
+        // learnt, as a beep is judged against it.
+        let below = talker - self.envelope_db;
+        let talker_voice = periodicity >= TALKER_VOICED && below <= 0.0;
+        let foreground = drop == 0.0
+            || talker_voice
+            || (modulated && (below <= drop || (strongly_modulated && below <= STRONG_MODULATION_REACH * drop)));
+        if foreground && sound_now && (self.talker_blocks < TALKER_LEARN_BLOCKS || self.envelope_db > talker) {
+            // The talker's typical level while talking, not its loudest syllable. Learnt from the
+            // first words only: later on, a background that AGC pumps up would otherwise drag it
+            // down to its own level.
+            self.talker_db = Some(talker + (self.envelope_db - talker) * TALKER_SMOOTHING);
+            self.talker_blocks += 1;
+        }
+        if foreground {
+            self.foreground_hang = FOREGROUND_HANG_BLOCKS;
+            true
+        } else if self.foreground_hang > 0 {
+            // Weak syllables dip under the line for a moment; the room behind stays under it.
+            self.foreground_hang -= 1;
+            true
+        } else {
+            false
         }
     }
 
