@@ -75,8 +75,8 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
         if f.len() <= file.max(truth).max(expected) {
             return Err(format!("{}: line {} has too few columns", path.display(), n + 1));
         }
-        // A typo here would quietly score every such clip wrong.
-        let status = get(expected);
+        // Spreadsheets capitalise; a typo would quietly score every such clip wrong.
+        let status = get(expected).to_ascii_lowercase();
         if !matches!(status.as_str(), "person" | "machine" | "unsure") {
             return Err(format!("{}: line {}: expected_status '{status}' is not person, machine or unsure", path.display(), n + 1));
         }
@@ -85,8 +85,8 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
         }
         labels.push(Label {
             file: get(file),
-            truth: get(truth),
-            expected_status: get(expected),
+            truth: get(truth).to_ascii_lowercase(),
+            expected_status: status,
             greeting_ms: num(greeting),
             initial_silence_ms: num(initial),
             beep_ms: num(beep),
@@ -544,8 +544,11 @@ mod tests {
         assert_eq!(labels.len(), 2);
         assert_eq!((labels[0].file.as_str(), labels[0].beep_ms), ("a.wav", Some(1200)));
         assert_eq!(labels[1].truth, "human");
-        let err = labels_from("file,truth,expected_status\na.wav,human,person\n\nb.wav,human,Person\n").unwrap_err();
-        assert!(err.contains("line 4") && err.contains("'Person'"), "{err}");
+        let err = labels_from("file,truth,expected_status\na.wav,human,person\n\nb.wav,human,Persn\n").unwrap_err();
+        assert!(err.contains("line 4") && err.contains("'persn'"), "{err}");
+        let labels = labels_from("file,truth,expected_status\na.wav,Human,PERSON\nb.wav,MACHINE,Machine\n").unwrap();
+        assert_eq!((labels[0].truth.as_str(), labels[0].expected_status.as_str()), ("human", "person"));
+        assert_eq!((labels[1].truth.as_str(), labels[1].expected_status.as_str()), ("machine", "machine"));
         let err = labels_from("file,truth,expected_status\na.wav,,person\n").unwrap_err();
         assert!(err.contains("line 2") && err.contains("empty"), "{err}");
     }

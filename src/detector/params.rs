@@ -219,6 +219,31 @@ fn find_alias(name: &str) -> Option<&'static Alias> {
     ALIASES.iter().find(|a| a.name.eq_ignore_ascii_case(name))
 }
 
+/// The known name (ours or an alias) a mistyped one is closest to, when it is close: at most a
+/// third of its letters edited.
+fn nearest_name(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    let known = SPECS.iter().map(|s| s.name).chain(ALIASES.iter().map(|a| a.name));
+    let (best, distance) = known.map(|k| (k, edit_distance(&name, &k.to_ascii_lowercase()))).min_by_key(|&(_, d)| d)?;
+    (distance > 0 && distance * 3 <= name.len().max(3)).then_some(best)
+}
+
+/// Levenshtein distance: inserted, removed and replaced letters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 impl Params {
     /// Our own parameter names (app_amd's are in [`ALIASES`]).
     pub fn names() -> impl Iterator<Item = &'static str> {
@@ -241,7 +266,13 @@ impl Params {
         }
         match find_spec(key_norm) {
             Some(spec) => self.set_spec(spec, key, value),
-            None => Err(ParamError { key: key.to_string(), value: value.to_string(), reason: "unknown parameter".into() }),
+            None => {
+                let reason = match nearest_name(key_norm) {
+                    Some(near) => format!("unknown parameter (did you mean {near}?)"),
+                    None => "unknown parameter".into(),
+                };
+                Err(ParamError { key: key.to_string(), value: value.to_string(), reason })
+            }
         }
     }
 
@@ -470,6 +501,18 @@ pub fn settings_from_xml(xml: &str) -> Result<Vec<(String, String)>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_name_suggests_the_nearest_known_one() {
+        let mut p = Params::default();
+        let e = p.set("silent_treshold", "96").unwrap_err();
+        assert!(e.to_string().contains("did you mean silent_threshold?"), "{e}");
+        let e = p.set("maximumWordLenght", "4").unwrap_err();
+        assert!(e.to_string().contains("did you mean maximumWordLength?"), "{e}");
+        let e = p.set("colour", "red").unwrap_err();
+        assert!(e.to_string().contains("unknown parameter") && !e.to_string().contains("did you mean"), "{e}");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn a_configuration_that_sets_the_timers_selects_the_rules_unless_it_names_decision() {
