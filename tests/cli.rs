@@ -99,7 +99,7 @@ fn tune_writes_an_amd_conf_xml_that_eval_accepts_with_its_figures() {
     let conf = dir.join("amd.conf.xml");
     let base = dir.join("base.xml");
     std::fs::write(&base, r#"<configuration name="amd.conf"><settings><param name="max_channels" value="250"/></settings></configuration>"#).unwrap();
-    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--conf", base.to_str().unwrap(), "--passes", "2"]);
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--conf", base.to_str().unwrap(), "--passes", "2", "--force"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("humans called machine (of 4 person)"), "{stdout}");
@@ -123,18 +123,33 @@ fn tune_checks_what_it_found_on_calls_held_out_of_the_search() {
     let conf = dir.join("amd.conf.xml");
     // Half of each kind: of the fixtures' 3 humans and 4 machines, 1 and 2 are held out (one
     // fax, SIT or silence call is too few to hold out).
-    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--passes", "1", "--holdout", "50"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--passes", "1", "--holdout", "50", "--force"]);
     let stdout = text(&out.stdout);
+    // Worse on the held-out calls: the start is written and the exit code says so.
+    let kept = stdout.contains("held-out calls: WORSE");
+    assert_eq!(out.status.code(), Some(if kept { 1 } else { 0 }), "{stdout}{}", text(&out.stderr));
+    assert_eq!(kept, stdout.contains("kept the starting settings"), "{stdout}");
     for needle in ["searched on 7 of them; 3 held out", "humans called machine (of 3 + 1 person)", "machines called human (of 4 + 2 machine)", "held out", "held-out calls: "] {
         assert!(stdout.contains(needle), "no {needle:?} in\n{stdout}");
     }
     let xml = std::fs::read_to_string(&conf).expect("conf written");
     assert!(xml.contains("held-out calls: "), "the verdict is kept in the file:\n{xml}");
     assert!(xml.contains("amd eval with these settings, on all 10 calls"), "{xml}");
-    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--holdout", "80"]);
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap(), "--holdout", "80", "--force"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--holdout 80"), "{}", text(&out.stderr));
+}
+
+/// Ten calls are too few to tune on: refused with the counts and what to do, nothing written.
+#[test]
+fn tune_refuses_too_few_calls_without_force() {
+    let dir = scratch("tune-few");
+    let conf = dir.join("amd.conf.xml");
+    let out = amd(&["tune", fixtures().to_str().unwrap(), "-o", conf.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("4 calls labelled person and 6 machine") && stderr.contains("--force"), "{stderr}");
+    assert!(!conf.exists());
 }
 
 #[test]

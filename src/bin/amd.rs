@@ -91,7 +91,8 @@ enum Command {
         settings: Settings,
     },
     /// Search the parameters on DIR/labels.csv: fewest humans called machine, then fewest
-    /// machines called human, then the shortest decisions; writes the amd.conf.xml found.
+    /// machines called human, then the shortest decisions; writes the amd.conf.xml found (the
+    /// start, and exits 1, where the found settings do worse on the calls held out).
     Tune {
         dir: PathBuf,
         /// The amd.conf.xml to write.
@@ -104,6 +105,9 @@ enum Command {
         /// (0 to 50; 0 searches on all of them).
         #[arg(long, value_name = "PERCENT", default_value_t = tune::DEFAULT_HOLDOUT_PERCENT)]
         holdout: u32,
+        /// Tune on fewer than 20 labelled calls of a kind (person, machine) all the same.
+        #[arg(long)]
+        force: bool,
         /// The starting point (and max_channels, kept as it is).
         #[command(flatten)]
         settings: Settings,
@@ -179,10 +183,12 @@ fn main() -> ExitCode {
             println!("{}", plot::run(&file, &output, &c.config.params)?);
             Ok(c.clean)
         }),
-        Command::Tune { dir, output, passes, holdout, settings } => settings.config().and_then(|c| {
-            tune::run(&dir, &c.config, &output, passes, holdout)?.iter().for_each(|l| println!("{l}"));
+        Command::Tune { dir, output, passes, holdout, force, settings } => settings.config().and_then(|c| {
+            let outcome = tune::run(&dir, &c.config, &output, passes, holdout, force)?;
+            outcome.lines.iter().for_each(|l| println!("{l}"));
             println!("wrote {}", output.display());
-            Ok(c.clean)
+            // Kept the start: the search gave nothing to use, which a script must be able to see.
+            Ok(c.clean && !outcome.kept_start)
         }),
         Command::Train { dirs, output, holdout, seed, trees, depth, dump_features, settings } => settings.config().and_then(|c| {
             let boost = train::BoostSettings { trees, depth, ..train::BoostSettings::default() };

@@ -27,6 +27,10 @@ const MIN_TIME_GAIN_MS: f64 = 10.0;
 /// Passes over all parameters at most (the search usually settles in two or three).
 pub const DEFAULT_PASSES: usize = 4;
 
+/// Fewer labelled calls of a kind (person, machine) than this and a search finds settings that
+/// fit those recordings, not the operator's traffic: tune refuses without --force.
+pub const MIN_CALLS_PER_KIND: usize = 20;
+
 /// Share of the calls held out of the search by default (percent).
 pub const DEFAULT_HOLDOUT_PERCENT: u32 = 20;
 /// At most half the calls may be held out: the search needs calls to learn from.
@@ -184,9 +188,20 @@ pub struct Tuned {
     pub passes: usize,
 }
 
+/// The search space for these calls: a detector the calls show in use is never switched off
+/// (with labelled beeps, detect_beep stays on).
+pub fn search_space_for(clips: &[Clip]) -> Vec<(&'static str, Vec<u32>)> {
+    let beeps_in_use = clips.iter().any(|c| c.label.beep_ms.is_some());
+    let mut space = search_space();
+    if beeps_in_use {
+        space.retain(|(name, _)| *name != "detect_beep");
+    }
+    space
+}
+
 /// Coordinate search from `start`; `bar` shows progress (pass by pass).
 pub fn search(clips: &[Clip], start: &Params, max_passes: usize, bar: &ProgressBar) -> Result<Tuned, String> {
-    let space = search_space();
+    let space = search_space_for(clips);
     let evaluate = |p: &Params| -> Result<Score, String> { Ok(score(clips, &score_all(clips, p)?)) };
     let start_score = evaluate(start)?;
     let (mut best, mut best_score) = (start.clone(), start_score);
@@ -249,6 +264,12 @@ impl HeldOut {
         let start = score(held_out, &score_all(held_out, &tuned.start)?);
         let found = score(held_out, &score_all(held_out, &tuned.params)?);
         Ok(Some(HeldOut { start, found }))
+    }
+
+    /// Whether the found settings did worse than the start on the calls held out: then the
+    /// start is what to keep.
+    pub fn found_is_worse(&self) -> bool {
+        self.start.beats(&self.found)
     }
 
     /// One line on whether what the search found holds on calls it did not see.
@@ -343,10 +364,26 @@ pub fn conf_xml(config: &ModuleConfig, notes: &[String]) -> String {
     out
 }
 
+/// What `run` did.
+pub struct Outcome {
+    pub lines: Vec<String>,
+    /// The found settings did worse on the held-out calls: the start was written instead.
+    pub kept_start: bool,
+}
+
 /// Tunes on `dir` from `start`, holding `holdout_percent` of the calls out of the search to
-/// check the result on, and writes the result to `out`; returns the summary lines.
-pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize, holdout_percent: u32) -> Result<Vec<String>, String> {
+/// check the result on, and writes the result to `out` (the start, where the result did worse on
+/// the held-out calls). Refuses fewer than MIN_CALLS_PER_KIND calls of a kind unless `force`.
+pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize, holdout_percent: u32, force: bool) -> Result<Outcome, String> {
     let all = load_clips(dir)?;
+    let kind = |status: &str| all.iter().filter(|c| c.label.expected_status == status).count();
+    let (people, machines) = (kind("person"), kind("machine"));
+    if (people < MIN_CALLS_PER_KIND || machines < MIN_CALLS_PER_KIND) && !force {
+        return Err(format!(
+            "{}: {people} calls labelled person and {machines} machine: settings searched on fewer than {MIN_CALLS_PER_KIND} of each fit those recordings, not your traffic; label more calls (hundreds are better), or --force to tune on these anyway",
+            dir.display()
+        ));
+    }
     let (searched, held_out) = split_holdout(all, holdout_percent)?;
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -354,18 +391,25 @@ pub fn run(dir: &Path, start: &ModuleConfig, out: &Path, max_passes: usize, hold
     );
     let tuned = search(&searched, &start.params, max_passes, &bar)?;
     let check = HeldOut::check(&held_out, &tuned)?;
-    let lines = summary(&tuned, &searched, &held_out, check.as_ref(), dir);
+    let mut lines = summary(&tuned, &searched, &held_out, check.as_ref(), dir);
+    let kept_start = check.as_ref().is_some_and(HeldOut::found_is_worse);
+    let written = if kept_start {
+        lines.push("kept the starting settings: the found ones did worse on the calls held out of the search".to_string());
+        tuned.start.clone()
+    } else {
+        tuned.params.clone()
+    };
     let mut notes = lines.clone();
     let mut clips = searched;
     clips.extend(held_out);
     notes.push(String::new());
     notes.push(format!("amd eval with these settings, on all {} calls:", clips.len()));
     // As eval does: the end of the greeting is looked for after the decision, for its figures.
-    let eval_params = Params { detect_message_end: true, ..tuned.params.clone() };
+    let eval_params = Params { detect_message_end: true, ..written.clone() };
     notes.extend(render(&report(&score_all(&clips, &eval_params)?)).lines().map(str::to_string));
-    let config = ModuleConfig { params: tuned.params.clone(), ..start.clone() };
+    let config = ModuleConfig { params: written, ..start.clone() };
     std::fs::write(out, conf_xml(&config, &notes)).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(lines)
+    Ok(Outcome { lines, kept_start })
 }
 
 #[cfg(test)]
@@ -374,6 +418,17 @@ mod tests {
 
     fn s(h: usize, m: usize, ms: f64) -> Score {
         Score { humans_called_machine: h, machines_called_human: m, mean_decision_ms: ms }
+    }
+
+    #[test]
+    fn labelled_beeps_keep_the_beep_detector_on_and_a_worse_result_keeps_the_start() {
+        let with_beep = Clip { label: Label { beep_ms: Some(3000), ..clip("a.wav", "machine").label }, ..clip("a.wav", "machine") };
+        assert!(search_space_for(&[clip("b.wav", "human")]).iter().any(|(n, _)| *n == "detect_beep"));
+        assert!(search_space_for(&[clip("b.wav", "human"), with_beep]).iter().all(|(n, _)| *n != "detect_beep"));
+        let worse = HeldOut { start: s(0, 2, 2000.0), found: s(1, 0, 1500.0) };
+        assert!(worse.found_is_worse());
+        let better = HeldOut { start: s(1, 2, 2000.0), found: s(0, 2, 2000.0) };
+        assert!(!better.found_is_worse());
     }
 
     #[test]
