@@ -88,9 +88,9 @@ fn plot_refuses_bad_input_with_a_reason() {
     let out = amd(&["plot", &fixture("human_hello.wav"), "-o", dir.join("x.jpg").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains(".svg or .png"), "{}", text(&out.stderr));
-    let out = amd(&["plot", &fixture("bad/stereo_bad.wav"), "-o", dir.join("x.svg").to_str().unwrap()]);
+    let out = amd(&["plot", &fixture("bad/rate_4khz.wav"), "-o", dir.join("x.svg").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("stereo_bad.wav"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("rate_4khz.wav") && text(&out.stderr).contains("4000 Hz"), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -448,4 +448,45 @@ fn analyze_and_eval_report_a_late_machine() {
     let report = text(&out.stdout);
     assert!(report.contains("late machines (after person, detect_late_machine): machine 1"), "{report}");
     assert!(report.contains("beep found within 150 ms of its start: 100.0% of 1 clips with a beep"), "{report}");
+}
+
+/// What FreeSWITCH records: a stereo file of both directions (--channel picks the far end's), and
+/// rates the detector does not take, brought to one as the module brings them.
+#[test]
+fn analyze_takes_a_channel_of_a_stereo_recording_and_any_rate_the_module_takes() {
+    let dir = scratch("stereo");
+    let read = |name: &str| {
+        let bytes = std::fs::read(fixtures().join(name)).unwrap();
+        // The fixtures are 16-bit mono PCM with a 44-byte header.
+        bytes[44..].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect::<Vec<i16>>()
+    };
+    let (hello, machine) = (read("human_hello.wav"), read("machine_beep.wav"));
+    let n = hello.len().max(machine.len());
+    let at = |v: &[i16], i: usize| v.get(i).copied().unwrap_or(0);
+    let interleaved: Vec<i16> = (0..n).flat_map(|i| [at(&hello, i), at(&machine, i)]).collect();
+    let mut bytes = wav_bytes(8000, &interleaved);
+    // Make the header say two channels (block align 4, byte rate doubled).
+    bytes[22..24].copy_from_slice(&2u16.to_le_bytes());
+    bytes[28..32].copy_from_slice(&(8000u32 * 4).to_le_bytes());
+    bytes[32..34].copy_from_slice(&4u16.to_le_bytes());
+    let stereo = dir.join("both_directions.wav");
+    std::fs::write(&stereo, bytes).unwrap();
+    let status = |args: &[&str]| {
+        let out = amd(args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).split('\t').nth(1).unwrap_or_default().to_string()
+    };
+    let s = stereo.display().to_string();
+    assert_eq!(status(&["analyze", &s]), "person", "the first channel by default");
+    assert_eq!(status(&["analyze", "--channel", "1", &s]), "machine");
+    let out = amd(&["analyze", "--channel", "2", &s]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no channel 2"), "{}", text(&out.stderr));
+
+    // 11025 Hz: every 8 kHz sample stretched to the new rate by repetition, a rate only the
+    // resampler makes usable.
+    let slow: Vec<i16> = (0..hello.len() * 11025 / 8000).map(|i| hello[i * 8000 / 11025]).collect();
+    let odd = dir.join("hello_11025.wav");
+    std::fs::write(&odd, wav_bytes(11025, &slow)).unwrap();
+    assert_eq!(status(&["analyze", &odd.display().to_string()]), "person");
 }

@@ -25,7 +25,8 @@ the moment of answer and is mono; 8 kHz 16-bit PCM unless stated.
                                     in service."
   ulaw_hello.wav           human    human_hello stored as G.711 mu-law WAV (format tag 7)
   alaw_machine.wav         machine  machine_beep stored as G.711 A-law WAV (format tag 6)
-  bad/stereo_bad.wav       -        1 s stereo 16-bit PCM (the analyzer must refuse it)
+  bad/rate_4khz.wav        -        0.5 s at 4 kHz, below the 8 kHz the analyzer and the
+                                    module take (refused)
   bad/truncated.wav        -        human_hello with its data cut short; the header still
                                     claims the full length
 
@@ -225,13 +226,10 @@ def make_all(out: str):
     write_wav_g711(os.path.join(out, "alaw_machine.wav"), x, 8000, "alaw")
 
     # ---- bad files (not labelled) ------------------------------------------
-    sr, rng = 8000, child_rng(SEED, "stereo_bad")
-    n = samples(1000, sr)
-    left = np.zeros(n)
-    left[samples(200, sr):samples(200, sr) + samples(500, sr)] = tone(440.0, 500, sr, -20.0)
-    st = np.stack([left + line_noise("white", n, sr, NOISE_DB, rng),
-                   line_noise("white", n, sr, NOISE_DB, rng)], axis=1)
-    write_wav_pcm16(os.path.join(out, "bad", "stereo_bad.wav"), st, sr, channels=2)
+    # A rate below any telephony codec's: a sawtooth of 0.5 s at 4 kHz.
+    sr = 4000
+    saw = ((np.arange(samples(500, sr)) % 40) / 20.0 - 1.0) * (1000.0 / 32768.0)
+    write_wav_pcm16(os.path.join(out, "bad", "rate_4khz.wav"), saw, sr)
 
     with open(os.path.join(out, "human_hello.wav"), "rb") as f:
         full = f.read()

@@ -1,9 +1,13 @@
 //! Runs the detector over a whole recording, as a call would feed it frame by frame.
 
 use crate::analyzer::wav::Audio;
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::detector::{Decision, DecisionModel, Detector, Event, LateMachine, MessageEnd, MessageEndKind, Params, UnsupportedRate};
+use crate::detector::{
+    Decision, DecisionModel, Detector, Event, LateMachine, MessageEnd, MessageEndKind, Params, UnsupportedRate, SUPPORTED_RATES,
+};
+use crate::module::resample::{target_rate, Resampler};
 
 /// Frame length the analyzer feeds, as FreeSWITCH does at ptime 20.
 pub const FRAME_MS: u32 = 20;
@@ -33,6 +37,25 @@ pub struct Outcome {
     pub confidence: Option<f32>,
 }
 
+/// `audio` at a rate the detector takes, brought there as the module brings a channel's audio:
+/// frame by frame, with the module's resampler (`module/resample.rs`), to the nearest lower rate
+/// the detector takes. Refused outside the read rates the module takes (8 to 192 kHz).
+pub fn at_detector_rate(audio: &Audio) -> Result<Cow<'_, Audio>, UnsupportedRate> {
+    if SUPPORTED_RATES.contains(&audio.sample_rate) {
+        return Ok(Cow::Borrowed(audio));
+    }
+    let target = target_rate(audio.sample_rate).ok_or(UnsupportedRate(audio.sample_rate))?;
+    let mut resampler = Resampler::new(audio.sample_rate, target);
+    let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
+    let mut samples = Vec::with_capacity(audio.samples.len() / (audio.sample_rate / target).max(1) as usize + 1);
+    let mut out = Vec::new();
+    for chunk in audio.samples.chunks(frame.max(1)) {
+        resampler.process(chunk, &mut out);
+        samples.extend_from_slice(&out);
+    }
+    Ok(Cow::Owned(Audio { sample_rate: target, samples, encoding: audio.encoding }))
+}
+
 /// Feeds `audio` to a fresh detector in FRAME_MS frames until it is finished or the audio ends.
 pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRate> {
     analyze_with(audio, params, None)
@@ -41,6 +64,8 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
 /// As [`analyze`], deciding with `model` (the built-in one when `None`) where `params` say
 /// `decision=model`.
 pub fn analyze_with(audio: &Audio, params: &Params, model: Option<Arc<DecisionModel>>) -> Result<Outcome, UnsupportedRate> {
+    let audio = at_detector_rate(audio)?;
+    let audio = audio.as_ref();
     let mut detector = Detector::with_model(params, audio.sample_rate, model.unwrap_or_else(DecisionModel::builtin))?;
     let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
     let mut events = Vec::new();

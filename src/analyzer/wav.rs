@@ -1,4 +1,5 @@
-//! Reads the WAV files the analyzer works on: mono 16-bit PCM, G.711 μ-law or A-law.
+//! Reads the WAV files the analyzer works on: 16-bit PCM, G.711 μ-law or A-law, mono or one
+//! channel of several (a FreeSWITCH recording of both directions is stereo), at any rate.
 //!
 //! Our own reader rather than a general crate because telephony recordings are G.711 as often
 //! as PCM, and because every malformed header must become a clear error, never a panic.
@@ -9,6 +10,7 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Audio {
     pub sample_rate: u32,
+    /// One channel's samples.
     pub samples: Vec<i16>,
     pub encoding: Encoding,
 }
@@ -46,9 +48,15 @@ const FORMAT_ALAW: u16 = 6;
 const FORMAT_MULAW: u16 = 7;
 const FORMAT_EXTENSIBLE: u16 = 0xFFFE;
 
+/// The file's first channel (its only one, for mono).
 pub fn read_file(path: &Path) -> Result<Audio, WavError> {
+    read_channel(path, 0)
+}
+
+/// Channel `channel` (from 0) of the file.
+pub fn read_channel(path: &Path, channel: u16) -> Result<Audio, WavError> {
     let bytes = std::fs::read(path).map_err(|e| WavError::Io(e.to_string()))?;
-    parse(&bytes)
+    parse_channel(&bytes, channel)
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -66,8 +74,13 @@ struct Format {
     bits: u16,
 }
 
-/// Parses a whole WAV file held in memory.
+/// Parses a whole WAV file held in memory: its first channel.
 pub fn parse(bytes: &[u8]) -> Result<Audio, WavError> {
+    parse_channel(bytes, 0)
+}
+
+/// Parses a whole WAV file held in memory: channel `channel` (from 0).
+pub fn parse_channel(bytes: &[u8], channel: u16) -> Result<Audio, WavError> {
     if bytes.len() < 12 {
         return Err(WavError::NotWav("shorter than a RIFF header"));
     }
@@ -111,7 +124,7 @@ pub fn parse(bytes: &[u8]) -> Result<Audio, WavError> {
             } else {
                 declared as usize
             };
-            return decode(&fmt, &bytes[body..body + len]);
+            return decode(&fmt, &bytes[body..body + len], channel);
         }
         let skip = (declared as usize).saturating_add(declared as usize & 1);
         pos = body.saturating_add(skip);
@@ -119,17 +132,23 @@ pub fn parse(bytes: &[u8]) -> Result<Audio, WavError> {
     Err(WavError::Malformed(if format.is_some() { "no data chunk".into() } else { "no fmt chunk".into() }))
 }
 
-fn decode(fmt: &Format, data: &[u8]) -> Result<Audio, WavError> {
-    if fmt.channels != 1 {
-        return Err(WavError::Unsupported(format!("{} channels; the analyzer takes mono audio only", fmt.channels)));
+fn decode(fmt: &Format, data: &[u8], channel: u16) -> Result<Audio, WavError> {
+    if fmt.channels == 0 {
+        return Err(WavError::Malformed("0 channels".into()));
+    }
+    if channel >= fmt.channels {
+        return Err(WavError::Unsupported(format!("no channel {channel}: the file has {} (channels count from 0)", fmt.channels)));
     }
     if fmt.rate == 0 {
         return Err(WavError::Malformed("sample rate 0".into()));
     }
+    let (channels, channel) = (usize::from(fmt.channels), usize::from(channel));
     let (samples, encoding) = match (fmt.tag, fmt.bits) {
-        (FORMAT_PCM, 16) => (data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect(), Encoding::Pcm16),
-        (FORMAT_MULAW, 8) => (data.iter().map(|&b| mulaw_to_linear(b)).collect(), Encoding::MuLaw),
-        (FORMAT_ALAW, 8) => (data.iter().map(|&b| alaw_to_linear(b)).collect(), Encoding::ALaw),
+        (FORMAT_PCM, 16) => {
+            (data.chunks_exact(2 * channels).map(|c| i16::from_le_bytes([c[2 * channel], c[2 * channel + 1]])).collect(), Encoding::Pcm16)
+        }
+        (FORMAT_MULAW, 8) => (data.chunks_exact(channels).map(|c| mulaw_to_linear(c[channel])).collect(), Encoding::MuLaw),
+        (FORMAT_ALAW, 8) => (data.chunks_exact(channels).map(|c| alaw_to_linear(c[channel])).collect(), Encoding::ALaw),
         (tag, bits) => {
             return Err(WavError::Unsupported(format!(
                 "format {tag} with {bits} bits per sample (need 16-bit PCM, μ-law or A-law)"
@@ -199,8 +218,19 @@ mod tests {
     }
 
     #[test]
-    fn refuses_stereo_truncated_and_garbage() {
-        assert!(matches!(parse(&wav(1, 2, 8000, 16, &[0; 8])), Err(WavError::Unsupported(_))));
+    fn takes_one_channel_of_several() {
+        // Left 1, 2; right -1, -2.
+        let stereo = wav(1, 2, 8000, 16, &[1, 0, 0xff, 0xff, 2, 0, 0xfe, 0xff]);
+        assert_eq!(parse(&stereo).unwrap().samples, vec![1, 2]);
+        assert_eq!(parse_channel(&stereo, 1).unwrap().samples, vec![-1, -2]);
+        assert!(matches!(parse_channel(&stereo, 2), Err(WavError::Unsupported(m)) if m.contains("no channel 2")));
+        let ulaw = wav(7, 2, 8000, 8, &[0xFF, 0x80, 0x80, 0xFF]);
+        assert_eq!(parse_channel(&ulaw, 1).unwrap().samples, vec![32124, 0]);
+    }
+
+    #[test]
+    fn refuses_truncated_and_garbage() {
+        assert!(matches!(parse(&wav(1, 0, 8000, 16, &[0; 8])), Err(WavError::Malformed(_))));
         let mut t = wav(1, 1, 8000, 16, &[0; 100]);
         t.truncate(60);
         assert!(matches!(parse(&t), Err(WavError::Malformed(m)) if m.contains("truncated")));

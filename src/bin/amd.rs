@@ -11,7 +11,7 @@ use mod_rust_amd::analyzer::eval::{mistake, read_labels, render, report, summary
 use mod_rust_amd::module::config::{load_model, ModuleConfig};
 use mod_rust_amd::settings_from_xml;
 use mod_rust_amd::tools::{bench, plot, train, tune};
-use mod_rust_amd::analyzer::wav::read_file;
+use mod_rust_amd::analyzer::wav::read_channel;
 use mod_rust_amd::{DecisionModel, Params};
 
 #[derive(Parser)]
@@ -30,6 +30,10 @@ enum Command {
         /// One JSON object per line instead of plain text.
         #[arg(long)]
         json: bool,
+        /// The channel of a stereo (or wider) recording to analyze, from 0: a FreeSWITCH
+        /// recording of both directions has the far end's on one channel.
+        #[arg(long, default_value_t = 0)]
+        channel: u16,
         #[command(flatten)]
         settings: Settings,
     },
@@ -87,6 +91,9 @@ enum Command {
         /// The image to write: .svg or .png.
         #[arg(short, long, value_name = "OUT")]
         output: PathBuf,
+        /// The channel of a stereo (or wider) recording to draw, from 0.
+        #[arg(long, default_value_t = 0)]
+        channel: u16,
         #[command(flatten)]
         settings: Settings,
     },
@@ -175,12 +182,14 @@ fn main() -> ExitCode {
     // Ok(false): the run went on past a problem it reported (a file it could not read, a bad
     // setting), and exits 1.
     let result = match cli.command {
-        Command::Analyze { paths, json, settings } => settings.config().map(|c| run_analyze(&paths, json, &c.config) && c.clean),
+        Command::Analyze { paths, json, channel, settings } => {
+            settings.config().map(|c| run_analyze(&paths, json, channel, &c.config) && c.clean)
+        }
         Command::Eval { dirs, json, errors, settings } => {
             settings.config().and_then(|c| Ok(run_eval(&dirs, json, errors, &c.config)? && c.clean))
         }
-        Command::Plot { file, output, settings } => settings.config().and_then(|c| {
-            println!("{}", plot::run(&file, &output, &c.config.params)?);
+        Command::Plot { file, output, channel, settings } => settings.config().and_then(|c| {
+            println!("{}", plot::run(&file, channel, &output, &c.config.params, c.config.model.clone())?);
             Ok(c.clean)
         }),
         Command::Tune { dir, output, passes, holdout, force, settings } => settings.config().and_then(|c| {
@@ -241,15 +250,15 @@ fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
     (files, ok)
 }
 
-fn analyze_file(path: &Path, params: &Params, model: &Arc<DecisionModel>) -> Result<Outcome, String> {
-    let audio = read_file(path).map_err(|e| e.to_string())?;
+fn analyze_file(path: &Path, channel: u16, params: &Params, model: &Arc<DecisionModel>) -> Result<Outcome, String> {
+    let audio = read_channel(path, channel).map_err(|e| e.to_string())?;
     analyze_with(&audio, params, Some(model.clone())).map_err(|e| e.to_string())
 }
 
-fn run_analyze(paths: &[PathBuf], json: bool, config: &ModuleConfig) -> bool {
+fn run_analyze(paths: &[PathBuf], json: bool, channel: u16, config: &ModuleConfig) -> bool {
     let (files, mut ok) = wav_files(paths);
     for file in files {
-        match analyze_file(&file, &config.params, &config.model) {
+        match analyze_file(&file, channel, &config.params, &config.model) {
             Ok(outcome) => println!("{}", describe(&file, &outcome, json)),
             Err(e) => {
                 eprintln!("amd: {}: {e}", file.display());
@@ -323,7 +332,7 @@ fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, config: &ModuleConfig) -
         let mut scored = Vec::with_capacity(labels.len());
         for label in labels {
             bar.set_message(label.file.clone());
-            match analyze_file(&dir.join(&label.file), params, &config.model) {
+            match analyze_file(&dir.join(&label.file), 0, params, &config.model) {
                 Ok(outcome) => {
                     scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit, late: outcome.late })
                 }

@@ -29,7 +29,7 @@ pub struct UnsupportedRate(pub u32);
 
 impl std::fmt::Display for UnsupportedRate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unsupported sample rate {} Hz (use 8000, 16000, 32000 or 48000)", self.0)
+        write!(f, "unsupported sample rate {} Hz (the detector takes 8000, 16000, 32000 or 48000; the module and the analyzer bring 8000 to 192000 Hz to one of those)", self.0)
     }
 }
 

@@ -4,9 +4,11 @@
 //! them, the end of the message and its beep).
 
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::analyzer::wav::{read_file, Audio};
-use crate::detector::{BlockTrace, Decision, Detector, Event, Evidence, Params, UnsupportedRate};
+use crate::analyzer::analyze::at_detector_rate;
+use crate::analyzer::wav::{read_channel, Audio};
+use crate::detector::{BlockTrace, Decision, DecisionModel, Detector, Event, Evidence, Params, UnsupportedRate};
 use crate::tools::png::svg_to_png;
 use crate::tools::svg::{Anchor, Svg};
 
@@ -32,8 +34,10 @@ pub struct Observed {
 
 /// Runs the detector over the whole recording (past its decision: the plot shows all of it),
 /// recording every block.
-pub fn observe(name: &str, audio: &Audio, params: &Params) -> Result<Observed, UnsupportedRate> {
-    let mut detector = Detector::new(params, audio.sample_rate)?;
+pub fn observe(name: &str, audio: &Audio, params: &Params, model: Arc<DecisionModel>) -> Result<Observed, UnsupportedRate> {
+    let audio = at_detector_rate(audio)?;
+    let audio = audio.as_ref();
+    let mut detector = Detector::with_model(params, audio.sample_rate, model)?;
     detector.keep_trace();
     let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
     let mut events = Vec::new();
@@ -370,11 +374,13 @@ impl Format {
 }
 
 /// Plots `file` into `out` (.svg or .png); returns a one-line summary.
-pub fn run(file: &Path, out: &Path, params: &Params) -> Result<String, String> {
+/// Plots channel `channel` of `file` into `out` (.svg or .png), deciding with `model`; returns a
+/// one-line summary.
+pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<DecisionModel>) -> Result<String, String> {
     let format = Format::from_path(out)?;
-    let audio = read_file(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let audio = read_channel(file, channel).map_err(|e| format!("{}: {e}", file.display()))?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let observed = observe(&name, &audio, params).map_err(|e| format!("{}: {e}", file.display()))?;
+    let observed = observe(&name, &audio, params, model).map_err(|e| format!("{}: {e}", file.display()))?;
     let svg = render_svg(&observed);
     let bytes = match format {
         Format::Svg => svg.into_bytes(),
