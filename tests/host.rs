@@ -1127,3 +1127,41 @@ fn the_late_machine_window_ends_quietly_and_frees_the_slot() {
     assert_eq!(allocated(), 0);
     no_panics();
 }
+
+/// amd_record saves what the detector heard; `amd analyze` on the file decides as the call did,
+/// to the ms. A folder given as amd_record gets <uuid>.wav. 44.1 kHz audio is saved at the rate
+/// the detector ran at.
+#[test]
+fn amd_record_saves_what_the_detector_heard_and_the_analyzer_replays_it() {
+    let _h = host();
+    let dir = std::env::temp_dir().join(format!("amd-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (rate, as_folder) in [(8000, false), (44100, true)] {
+        let s = Session::new(&uuid("record"), mono(machine(rate), rate));
+        let target = if as_folder { format!("{}/", dir.display()) } else { dir.join("call.wav").display().to_string() };
+        let plan = dialplan(&[("x", &[("set", &format!("amd_record={target}")), ("voice_start", "detect_message_end=true"), ("waitforresult", "")])]);
+        run_call(&s, &plan, "x");
+        let file = if as_folder { dir.join(format!("{}.wav", s.uuid)) } else { dir.join("call.wav") };
+        // The writer finishes on its own thread: the header's sizes are written last.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let audio = loop {
+            let complete = std::fs::read(&file).ok().filter(|b| b.len() > 44 && u32::from_le_bytes(b[40..44].try_into().unwrap()) as usize == b.len() - 44);
+            if let Some(bytes) = complete {
+                break mod_rust_amd::analyzer::wav::parse(&bytes).expect("a WAV the analyzer reads");
+            }
+            assert!(Instant::now() < deadline, "{} not written", file.display());
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(audio.sample_rate, if rate == 44100 { 32000 } else { rate }, "the detector's rate");
+        let params = mod_rust_amd::Params { detect_message_end: true, ..mod_rust_amd::Params::default() };
+        let replay = mod_rust_amd::analyzer::analyze::analyze(&audio, &params).unwrap();
+        let d = replay.decision.expect("decided");
+        assert_eq!(Some(d.status.as_str()), s.var("amd_status").as_deref(), "{rate} Hz");
+        assert_eq!(Some(d.cause.as_str()), s.var("amd_result").as_deref(), "{rate} Hz");
+        assert_eq!(Some(d.at_ms.to_string()), s.var("amd_result_ms"), "{rate} Hz");
+        assert_eq!(replay.message_end.map(|m| m.at_ms.to_string()), s.var("amd_message_end_ms"), "{rate} Hz");
+        assert_eq!(allocated(), 0);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    no_panics();
+}

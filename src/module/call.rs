@@ -3,9 +3,11 @@
 //! AMD::EVENT events and queued actions.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::recorder::Recording;
 use super::resample::{target_rate, Resampler};
 use super::{actions, fault, registry, slots, stats, SHUTTING_DOWN};
 use crate::detector::{amd_cause, answered_by, Decision, DecisionModel, Detector, LateKind, LateMachine, Event, Evidence, MessageEnd, Params, Status};
@@ -54,6 +56,11 @@ struct Inner {
     resampled: Vec<i16>,
     events: Vec<Event>,
     failed: bool,
+    /// Where to save what the detector hears, until the recording starts with the first frame.
+    record_to: Option<PathBuf>,
+    recording: Option<Recording>,
+    /// The rate the recording is at (the detector's when it started).
+    recording_rate: u32,
 }
 
 /// What the detector said of itself after a frame, read while its lock was held.
@@ -73,12 +80,12 @@ struct Snapshot {
 
 impl Call {
     /// A call holding one slot (already taken from [`slots`]).
-    pub fn new(uuid: String, params: Params, model: Arc<DecisionModel>) -> Call {
+    pub fn new(uuid: String, params: Params, model: Arc<DecisionModel>, record_to: Option<PathBuf>) -> Call {
         Call {
             uuid,
             params,
             model,
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner { record_to, ..Inner::default() }),
             decided: AtomicBool::new(false),
             finished: AtomicBool::new(false),
             settled: AtomicBool::new(false),
@@ -176,6 +183,16 @@ impl Call {
                 }
                 Some(d) => d.set_sample_rate(target).map_err(|e| format!("codec change: {e}"))?,
             }
+            if inner.recording.is_some() && inner.recording_rate != target {
+                // One file holds one rate: a codec change to another rate ends it.
+                inner.recording = None;
+                log_session(session, Level::Warning, &format!("[{}] AMD: the detector's rate changed to {target} Hz; recording stopped", self.uuid));
+            }
+            if let Some(path) = inner.record_to.take() {
+                log_session(session, self.log_level(), &format!("[{}] AMD: recording what the detector hears to {}", self.uuid, path.display()));
+                inner.recording = Some(Recording::start(path, target, &self.uuid));
+                inner.recording_rate = target;
+            }
             inner.resampler = (target != rate).then(|| Resampler::new(rate, target));
             if let Some(r) = &inner.resampler {
                 log_session(
@@ -187,7 +204,7 @@ impl Call {
             inner.in_rate = rate;
         }
         fault::point("detection", || session.channel().var(fault::CHANNEL_VARIABLE));
-        let Inner { detector, resampler, mono, resampled, events, .. } = inner;
+        let Inner { detector, resampler, mono, resampled, events, recording, .. } = inner;
         let detector = detector.as_mut().expect("created above");
         let pcm: &[i16] = match resampler {
             Some(r) => {
@@ -196,6 +213,9 @@ impl Call {
             }
             None => mono,
         };
+        if let Some(r) = recording {
+            r.write(pcm);
+        }
         detector.push(pcm, &mut |e| events.push(e));
         Ok(Snapshot {
             finished: detector.is_finished(),
@@ -387,6 +407,8 @@ impl Call {
         if self.finished.swap(true, Ordering::SeqCst) {
             return;
         }
+        // The detector hears no more: the recording is complete.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).recording = None;
         self.release_slot();
         self.wake_waiter(session);
     }
@@ -452,6 +474,7 @@ impl BugHandler for Call {
 
     fn on_close(&self, session: Option<Session>) {
         self.ended.store(true, Ordering::SeqCst);
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).recording = None;
         // Stopped from elsewhere (uuid_voice_stop): a waitforresult playing its prompt returns now.
         if let Some(session) = &session {
             self.wake_waiter(session);

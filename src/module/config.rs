@@ -11,6 +11,9 @@ pub const DEFAULT_MAX_CHANNELS: usize = 1000;
 const MAX_CHANNELS_LIMIT: usize = 1_000_000;
 /// The module's key for an operator's own decision model (a file `amd train` wrote).
 pub const DECISION_MODEL: &str = "decision_model";
+/// The module's key for a folder where every call's audio, as the detector heard it, is saved
+/// as <uuid>.wav.
+pub const RECORD_DIR: &str = "record_dir";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModuleConfig {
@@ -23,11 +26,13 @@ pub struct ModuleConfig {
     pub model: Arc<DecisionModel>,
     /// The file it came from, when not the built-in one.
     pub model_file: Option<String>,
+    /// Save every call's audio, as the detector heard it, in this folder (see recorder.rs).
+    pub record_dir: Option<String>,
 }
 
 impl Default for ModuleConfig {
     fn default() -> Self {
-        ModuleConfig { params: Params::default(), max_channels: DEFAULT_MAX_CHANNELS, model: DecisionModel::builtin(), model_file: None }
+        ModuleConfig { params: Params::default(), max_channels: DEFAULT_MAX_CHANNELS, model: DecisionModel::builtin(), model_file: None, record_dir: None }
     }
 }
 
@@ -55,6 +60,13 @@ impl ModuleConfig {
                         "bad amd.conf.xml value {key}={value:?}: expected a whole number 0..={MAX_CHANNELS_LIMIT}; keeping {}",
                         cfg.max_channels
                     )),
+                }
+            } else if key.trim().eq_ignore_ascii_case(RECORD_DIR) {
+                let dir = value.trim();
+                if std::path::Path::new(dir).is_dir() {
+                    cfg.record_dir = Some(dir.to_string());
+                } else {
+                    problems.push(format!("amd.conf.xml: {RECORD_DIR}={value:?}: not a folder; calls are not recorded"));
                 }
             } else if key.trim().eq_ignore_ascii_case(DECISION_MODEL) {
                 match load_model(value.trim()) {
@@ -127,6 +139,17 @@ mod tests {
             assert_eq!(cfg.model_file, None);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn record_dir_must_be_a_folder() {
+        let dir = std::env::temp_dir();
+        let (cfg, problems) = ModuleConfig::from_settings(&[(RECORD_DIR.to_string(), dir.display().to_string())]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cfg.record_dir.as_deref(), Some(dir.display().to_string().as_str()));
+        let (cfg, problems) = ModuleConfig::from_settings(&[(RECORD_DIR.to_string(), "/no/such/folder".to_string())]);
+        assert_eq!(cfg.record_dir, None);
+        assert!(problems.len() == 1 && problems[0].contains("not a folder"), "{problems:?}");
     }
 
     #[test]

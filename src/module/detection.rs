@@ -3,6 +3,7 @@
 //! (uuid_voice_start, uuid_voice_stop).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::call::Call;
@@ -65,6 +66,21 @@ fn params_for(session: &Session, data: &str, policy: DataPolicy, mut params: Par
     Ok(params)
 }
 
+/// Where to save what the detector hears in this call, if anywhere: the channel's `amd_record`
+/// (a file, or a folder to put <uuid>.wav in), else amd.conf.xml's `record_dir`.
+fn record_path(session: &Session, record_dir: Option<&str>, uuid: &str) -> Option<PathBuf> {
+    let asked = session.channel().var(RECORD_VARIABLE).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let in_folder = |dir: &str| Path::new(dir).join(format!("{uuid}.wav"));
+    match asked {
+        Some(p) if p.ends_with('/') || Path::new(&p).is_dir() => Some(in_folder(&p)),
+        Some(p) => Some(PathBuf::from(p)),
+        None => record_dir.map(in_folder),
+    }
+}
+
+/// The channel variable that asks for a recording of what the detector hears.
+pub const RECORD_VARIABLE: &str = "amd_record";
+
 /// Starts detection on the session's read audio. A panic on the way is an error like any other,
 /// and leaves no slot taken and no call registered.
 pub fn start(session: &Session, data: &str, policy: DataPolicy) -> Result<(), StartError> {
@@ -83,7 +99,8 @@ fn start_unguarded(session: &Session, data: &str, policy: DataPolicy) -> Result<
         return Err(StartError::NoSlotFree { allocated: slots().allocated(), max: slots().max() });
     }
     let debug = params.debug;
-    let call = Arc::new(Call::new(uuid.clone(), params, config.model));
+    let record_to = record_path(session, config.record_dir.as_deref(), &uuid);
+    let call = Arc::new(Call::new(uuid.clone(), params, config.model, record_to));
     // Until the media bug has the call, every way out (a panic included) must end it.
     let unattached = EndUnlessAttached(Some(call.clone()));
     if registry::insert(&call).is_err() {

@@ -8,6 +8,7 @@ pub mod call;
 pub mod config;
 pub mod detection;
 pub mod fault;
+pub mod recorder;
 pub mod registry;
 pub mod resample;
 pub mod slots;
@@ -140,6 +141,11 @@ impl Module for AmdModule {
             );
         }
         event::free_subclass(MODULE_NAME, call::EVENT_SUBCLASS);
+        if !PINNED.load(Ordering::SeqCst) && !recorder::wait_for_writers(std::time::Duration::from_secs(2)) {
+            // Their threads run this library's code: it must stay mapped.
+            log(Level::Warning, &format!("{MODULE_NAME}: a recording is still being written; the library stays loaded"));
+            all_detached = false;
+        }
         if !all_detached {
             log(Level::Warning, &format!("{MODULE_NAME}: a detection could not be detached; the library stays loaded"));
         }
