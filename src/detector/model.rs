@@ -15,7 +15,8 @@ use crate::detector::timeline::{FEATURE_COUNT, FEATURE_NAMES};
 /// The first line of defence against a file that is not a model of ours.
 pub const FORMAT: &str = "mod_rust_amd decision model 1";
 
-/// The model built into the module, trained by `amd train` on generated calls (see the README).
+/// The model built into the module, trained by `amd train` on generated calls (docs/reference.md,
+/// "The learned decision", says how to make it again).
 const BUILTIN: &str = include_str!("default_model.json");
 
 /// One node of a tree: a split on a feature, or a leaf's score (log-odds).

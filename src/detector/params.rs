@@ -100,7 +100,7 @@ pub struct Params {
     pub decision: DecisionMode,
 }
 
-/// The defaults are the values that detect best on our development corpus (see README.md);
+/// The defaults are the values that detect best on our development corpus (see docs/accuracy.md);
 /// mod_com_amd's own page ships 256/4500/1000/200/1250/120/30/6/5000.
 impl Default for Params {
     fn default() -> Self {

@@ -429,7 +429,7 @@ fn amd_stats_counts_decisions_since_load() {
 
 /// The heap one detecting channel costs the module (its call state with the detector, audio
 /// buffers, resampler, registry entry and media bug handler), measured over 500 channels each
-/// after 100 ms of audio. Printed for the README; at most 8 KiB.
+/// after 100 ms of audio. Printed for docs/development.md; at most 8 KiB.
 #[test]
 fn memory_per_detecting_channel() {
     const N: usize = 500;
