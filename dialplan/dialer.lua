@@ -7,7 +7,7 @@ welcome prompt's directory are settings (the page has sofia/gateway/mygw/ and
 
 It calls the number, starts detection at the answer, gives it 3 s, stops it and reads
 amd_status: a machine gets the welcome prompt once its greeting has gone quiet, anything else
-is bridged to user/100. 3 s is the page's figure; our machine decisions take 3.1 s at the median
+is bridged to user/100. 3 s is the page's figure; our machine decisions take 3.1-3.4 s at the median
 (docs/accuracy.md), so a machine still undecided at voice_stop goes the person's way.
 Give it total_analysis_time (6 s by default) or use waitforresult to let every call decide.
 --]]

@@ -47,6 +47,7 @@ byte-identical for the same numpy / espeak-ng / sox versions.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -257,8 +258,11 @@ def v21_flags(dur_ms: float, sr: int, level_db: float) -> np.ndarray:
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "tests", "data")
-    out = os.path.normpath(out)
+    parser = argparse.ArgumentParser(description="Regenerate the test fixtures (tests/data): "
+                                     "labelled synthetic calls and the bad/ files.")
+    parser.add_argument("outdir", nargs="?", default=os.path.join(here, "..", "tests", "data"),
+                        help="where to write them (default: the project's tests/data)")
+    out = os.path.normpath(parser.parse_args().outdir)
     labels, signals = make_all(out)
     for lab in labels:
         x, sr = signals[lab["file"]]

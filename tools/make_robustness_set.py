@@ -59,6 +59,7 @@ Deterministic: seed SEED below, one numpy generator per clip.
 
 from __future__ import annotations
 
+import argparse
 import collections
 import os
 import sys
@@ -482,10 +483,11 @@ def write_readme(out: str, plan, labels):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__.split("\n\n")[1])
-        sys.exit(2)
-    out = sys.argv[1]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("outdir", help="where to write the set (outside the repository)")
+    out = parser.parse_args().outdir
     os.makedirs(out, exist_ok=True)
     plan = make_plan()
     labels, segs = [], []
