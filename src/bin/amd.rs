@@ -94,6 +94,13 @@ enum Command {
         /// The channel of a stereo (or wider) recording to draw, from 0.
         #[arg(long, default_value_t = 0)]
         channel: u16,
+        /// Draw from this ms of the call (default: its start).
+        #[arg(long, value_name = "MS")]
+        from: Option<u64>,
+        /// Draw to this ms of the call (default: the end of a recording up to 20 s, else 3 s after
+        /// the detector's last event).
+        #[arg(long, value_name = "MS")]
+        to: Option<u64>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -188,8 +195,8 @@ fn main() -> ExitCode {
         Command::Eval { dirs, json, errors, settings } => {
             settings.config().and_then(|c| Ok(run_eval(&dirs, json, errors, &c.config)? && c.clean))
         }
-        Command::Plot { file, output, channel, settings } => settings.config().and_then(|c| {
-            println!("{}", plot::run(&file, channel, &output, &c.config.params, c.config.model.clone())?);
+        Command::Plot { file, output, channel, from, to, settings } => settings.config().and_then(|c| {
+            println!("{}", plot::run(&file, channel, &output, &c.config.params, c.config.model.clone(), (from, to))?);
             Ok(c.clean)
         }),
         Command::Tune { dir, output, passes, holdout, force, settings } => settings.config().and_then(|c| {

@@ -207,12 +207,61 @@ const SOUND_COLOR: &str = "#2ca02c";
 const TALK_COLOR: &str = "#555555";
 const GRID_COLOR: &str = "#e3e3e3";
 
-/// The plot as an SVG document.
+/// A long recording is drawn, unless told otherwise, to this long after the last thing the
+/// detector reported (its decision, the greeting's end, a late machine): the rest is the call.
+const VIEW_AFTER_LAST_EVENT_MS: u64 = 3000;
+/// Recordings up to this long are drawn whole.
+const WHOLE_UP_TO_MS: u64 = 20_000;
+
+/// The stretch of the call to draw, in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    pub from_ms: u64,
+    pub to_ms: u64,
+}
+
+impl View {
+    /// `from` and `to` as asked (either may be left out); by default a short recording whole, a
+    /// long one to a few seconds after the last event. Refused where it holds no audio.
+    pub fn of(o: &Observed, from: Option<u64>, to: Option<u64>) -> Result<View, String> {
+        let end = o.duration_ms.max(o.trace.last().map_or(0, |b| b.end_ms)).max(BLOCK_MS);
+        let last_event = o
+            .events
+            .iter()
+            .filter_map(|e| match *e {
+                Event::Decided(d) => Some(d.at_ms),
+                Event::MessageEnd(m) => Some(m.at_ms),
+                Event::BeepEnd { at_ms } => Some(at_ms),
+                Event::LateMachine(l) => Some(l.at_ms),
+                Event::StartTalking { .. } | Event::StopTalking { .. } => None,
+            })
+            .max();
+        let default_to = match last_event {
+            Some(at) if end > WHOLE_UP_TO_MS => (at + VIEW_AFTER_LAST_EVENT_MS).min(end),
+            _ => end,
+        };
+        let view = View { from_ms: from.unwrap_or(0), to_ms: to.unwrap_or(default_to).min(end) };
+        if view.from_ms + BLOCK_MS > view.to_ms {
+            return Err(format!("nothing to draw from {} ms to {} ms (the audio lasts {end} ms)", view.from_ms, view.to_ms));
+        }
+        Ok(view)
+    }
+}
+
+/// The plot as an SVG document: the whole call.
 pub fn render_svg(o: &Observed) -> String {
-    let span_ms = o.duration_ms.max(o.trace.last().map_or(0, |b| b.end_ms)).max(BLOCK_MS);
-    let x = |ms: u64| LEFT + (RIGHT - LEFT) * ms as f64 / span_ms as f64;
+    let whole = View { from_ms: 0, to_ms: o.duration_ms.max(o.trace.last().map_or(0, |b| b.end_ms)).max(BLOCK_MS) };
+    render_view(o, whole)
+}
+
+/// The plot as an SVG document: the stretch `view` of the call.
+pub fn render_view(o: &Observed, view: View) -> String {
+    let (from, to) = (view.from_ms, view.to_ms.max(view.from_ms + BLOCK_MS));
+    let span_ms = to - from;
+    let x = |ms: u64| LEFT + (RIGHT - LEFT) * (ms.clamp(from, to) - from) as f64 / span_ms as f64;
+    let shown = |ms: u64| (from..=to).contains(&ms);
     let y = |db: f64| TOP + (BOTTOM - TOP) * (db.clamp(FLOOR_DBFS, 0.0) / FLOOR_DBFS);
-    let marks = markers(&o.events);
+    let marks: Vec<Marker> = markers(&o.events).into_iter().filter(|m| shown(m.at_ms)).collect();
     let legend_rows = 2.0;
     let height = LEGEND_TOP + legend_rows * 20.0 + 10.0;
     let mut svg = Svg::new(WIDTH as u32, height as u32);
@@ -260,8 +309,8 @@ pub fn render_svg(o: &Observed) -> String {
         svg.text(LEFT - 6.0, yy + 4.0, 11.0, Anchor::End, "#333", &db.to_string());
     }
     let step = tick_step(span_ms);
-    let mut t = 0;
-    while t <= span_ms {
+    let mut t = from.div_ceil(step) * step;
+    while t <= to {
         let xx = x(t);
         svg.line((xx, TOP), (xx, BOTTOM), GRID_COLOR, 1.0, "");
         svg.line((xx, TALK_LANE + LANE_HEIGHT), (xx, TALK_LANE + LANE_HEIGHT + 5.0), "#333", 1.0, "");
@@ -279,25 +328,26 @@ pub fn render_svg(o: &Observed) -> String {
     svg.text(LEFT - 6.0, TALK_LANE + 11.0, 11.0, Anchor::End, "#333", "talk");
     svg.rect(LEFT, SOUND_LANE, RIGHT - LEFT, LANE_HEIGHT, "#f4f4f4", "");
     svg.rect(LEFT, TALK_LANE, RIGHT - LEFT, LANE_HEIGHT, "#f4f4f4", "");
-    for (start, end) in sound_runs(&o.trace) {
+    for (start, end) in sound_runs(&o.trace).into_iter().filter(|&(a, b)| b > from && a < to) {
         svg.rect(x(start), SOUND_LANE, (x(end) - x(start)).max(1.0), LANE_HEIGHT, SOUND_COLOR, "");
     }
-    for (start, end) in talk_segments(&o.events, span_ms) {
+    for (start, end) in talk_segments(&o.events, o.duration_ms).into_iter().filter(|&(a, b)| b > from && a < to) {
         svg.rect(x(start), TALK_LANE, (x(end) - x(start)).max(1.0), LANE_HEIGHT, TALK_COLOR, "");
     }
+    let trace: Vec<&BlockTrace> = o.trace.iter().filter(|b| b.end_ms > from && b.end_ms <= to).collect();
 
     // The background the detector tracked, raised by the margin a block must clear.
     let margin = f64::from(p.noise_floor_margin_db);
     if margin > 0.0 {
         let full_scale_db = 20.0 * FULL_SCALE.log10();
         let points: Vec<(f64, f64)> =
-            o.trace.iter().map(|b| (x(b.end_ms), y(f64::from(b.floor_db) + margin - full_scale_db))).collect();
+            trace.iter().map(|b| (x(b.end_ms), y(f64::from(b.floor_db) + margin - full_scale_db))).collect();
         svg.polyline(&points, BACKGROUND_COLOR, 1.5, r#"stroke-dasharray="5 3""#);
     }
     // The level of each block.
-    let mut points = Vec::with_capacity(o.trace.len() + 1);
-    points.extend(o.trace.first().map(|b| (x(b.end_ms - BLOCK_MS), y(dbfs(f64::from(b.level))))));
-    points.extend(o.trace.iter().map(|b| (x(b.end_ms), y(dbfs(f64::from(b.level))))));
+    let mut points = Vec::with_capacity(trace.len() + 1);
+    points.extend(trace.first().map(|b| (x(b.end_ms - BLOCK_MS), y(dbfs(f64::from(b.level))))));
+    points.extend(trace.iter().map(|b| (x(b.end_ms), y(dbfs(f64::from(b.level))))));
     svg.polyline(&points, LEVEL_COLOR, 1.2, "");
     // silent_threshold.
     if p.silent_threshold > 0 {
@@ -373,15 +423,15 @@ impl Format {
     }
 }
 
-/// Plots `file` into `out` (.svg or .png); returns a one-line summary.
 /// Plots channel `channel` of `file` into `out` (.svg or .png), deciding with `model`; returns a
 /// one-line summary.
-pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<DecisionModel>) -> Result<String, String> {
+pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<DecisionModel>, window: (Option<u64>, Option<u64>)) -> Result<String, String> {
     let format = Format::from_path(out)?;
     let audio = read_channel(file, channel).map_err(|e| format!("{}: {e}", file.display()))?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
     let observed = observe(&name, &audio, params, model).map_err(|e| format!("{}: {e}", file.display()))?;
-    let svg = render_svg(&observed);
+    let view = View::of(&observed, window.0, window.1).map_err(|e| format!("{}: {e}", file.display()))?;
+    let svg = render_view(&observed, view);
     let bytes = match format {
         Format::Svg => svg.into_bytes(),
         Format::Png => svg_to_png(&svg, 1.0)?,
@@ -435,6 +485,35 @@ mod tests {
         assert_eq!(kinds, vec![(MarkerKind::Beep, 4000), (MarkerKind::MessageEnd, 4100), (MarkerKind::BeepEnd, 4300)]);
         assert_eq!(m[0].text, "beep 1000 Hz at 4000 ms");
         assert_eq!(m[1].text, "message end (beep) at 4100 ms");
+    }
+
+    fn observed(duration_ms: u64, decided_at: u64) -> Observed {
+        let d = Decision { status: Status::Person, cause: Cause::SilentAfterIntro, at_ms: decided_at };
+        Observed {
+            name: "x.wav".into(),
+            sample_rate: 8000,
+            duration_ms,
+            params: Params::default(),
+            trace: (1..=duration_ms / 10).map(|i| BlockTrace { end_ms: i * 10, level: 100.0, floor_db: 20.0, sound: i % 7 == 0 }).collect(),
+            decision: Some((d, Evidence::default())),
+            events: vec![Event::StartTalking { at_ms: 500 }, Event::StopTalking { at_ms: 900 }, Event::Decided(d)],
+        }
+    }
+
+    #[test]
+    fn a_long_recording_is_drawn_to_a_few_seconds_after_its_last_event_unless_told() {
+        assert_eq!(View::of(&observed(6000, 1700), None, None).unwrap(), View { from_ms: 0, to_ms: 6000 });
+        let long = observed(7_200_000, 1700);
+        assert_eq!(View::of(&long, None, None).unwrap(), View { from_ms: 0, to_ms: 4700 });
+        assert_eq!(View::of(&long, Some(60_000), Some(90_000)).unwrap(), View { from_ms: 60_000, to_ms: 90_000 });
+        assert_eq!(View::of(&long, Some(1000), None).unwrap(), View { from_ms: 1000, to_ms: 4700 });
+        assert!(View::of(&long, Some(5000), Some(5000)).unwrap_err().contains("nothing to draw"));
+        assert!(View::of(&observed(6000, 1700), Some(7000), None).is_err());
+        // Only what is in the view is drawn: the ticks start at its start.
+        let svg = render_view(&long, View { from_ms: 60_000, to_ms: 90_000 });
+        assert!(svg.contains(">60000<") && svg.contains(">90000<") && !svg.contains(">30000<"), "ticks");
+        assert!(!svg.contains(">person, silent-after-intro at 1700 ms</text>"), "the decision marker lies outside the view");
+        assert!(render_svg(&observed(6000, 1700)).contains(">person, silent-after-intro at 1700 ms</text>"));
     }
 
     #[test]
