@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::detector::{
     Decision, DecisionModel, Detector, Event, LateMachine, MessageEnd, MessageEndKind, Params, UnsupportedRate, SUPPORTED_RATES,
 };
+use crate::analyzer::wav::WavStream;
 use crate::module::resample::{target_rate, Resampler};
 
 /// Frame length the analyzer feeds, as FreeSWITCH does at ptime 20.
@@ -61,6 +62,31 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
     analyze_with(audio, params, None)
 }
 
+/// As [`analyze_with`] on a file read a frame at a time ([`WavStream`]): a long recording is
+/// read only as far as the detector needs it, in constant memory.
+pub fn analyze_stream(stream: &mut WavStream, params: &Params, model: Option<Arc<DecisionModel>>) -> Result<Outcome, String> {
+    let rate = stream.sample_rate();
+    let target = target_rate(rate).ok_or_else(|| UnsupportedRate(rate).to_string())?;
+    let mut resampler = (target != rate).then(|| Resampler::new(rate, target));
+    let mut detector = Detector::with_model(params, target, model.unwrap_or_else(DecisionModel::builtin)).map_err(|e| e.to_string())?;
+    let frame = (rate * FRAME_MS / 1000).max(1) as usize;
+    let (mut input, mut resampled, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    while stream.read(frame, &mut input).map_err(|e| e.to_string())? > 0 {
+        let pcm: &[i16] = match resampler.as_mut() {
+            Some(r) => {
+                r.process(&input, &mut resampled);
+                &resampled
+            }
+            None => &input,
+        };
+        detector.push(pcm, &mut |e| events.push(e));
+        if detector.is_finished() {
+            break;
+        }
+    }
+    Ok(outcome(&detector, events, params, stream.duration_ms()))
+}
+
 /// As [`analyze`], deciding with `model` (the built-in one when `None`) where `params` say
 /// `decision=model`.
 pub fn analyze_with(audio: &Audio, params: &Params, model: Option<Arc<DecisionModel>>) -> Result<Outcome, UnsupportedRate> {
@@ -75,12 +101,17 @@ pub fn analyze_with(audio: &Audio, params: &Params, model: Option<Arc<DecisionMo
             break;
         }
     }
+    Ok(outcome(&detector, events, params, audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate)))
+}
+
+/// What the detector said about a whole call, once fed.
+fn outcome(detector: &Detector, events: Vec<Event>, params: &Params, duration_ms: u64) -> Outcome {
     let decision = detector.decision();
     let late = events.iter().find_map(|e| if let Event::LateMachine(l) = e { Some(*l) } else { None });
     let late_beep = late.filter(|l| l.beep.is_some()).map(|l| MessageEnd { kind: MessageEndKind::Beep, at_ms: l.at_ms, beep: l.beep });
     let message_end = events.iter().find_map(|e| if let Event::MessageEnd(m) = e { Some(*m) } else { None }).or(late_beep);
     let beep_end_ms = events.iter().find_map(|e| if let Event::BeepEnd { at_ms } = e { Some(*at_ms) } else { None });
-    Ok(Outcome {
+    Outcome {
         decision,
         message_end,
         late,
@@ -89,7 +120,7 @@ pub fn analyze_with(audio: &Audio, params: &Params, model: Option<Arc<DecisionMo
         app_amd_cause: decision.map(|d| crate::detector::amd_cause(&d, &detector.evidence(), params)),
         answered_by: crate::detector::answered_by(decision.as_ref(), params.detect_message_end, message_end.as_ref()),
         events,
-        duration_ms: audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate),
+        duration_ms,
         confidence: detector.confidence(),
-    })
+    }
 }

@@ -5,6 +5,8 @@
 //! as PCM, and because every malformed header must become a clear error, never a panic.
 
 use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +61,134 @@ pub fn read_channel(path: &Path, channel: u16) -> Result<Audio, WavError> {
     parse_channel(&bytes, channel)
 }
 
+/// A WAV file read a few frames at a time: a two-hour recording costs no more memory than a
+/// short one, and the analyzer stops reading once the detector is done with the call.
+pub struct WavStream {
+    file: BufReader<File>,
+    format: Format,
+    channel: u16,
+    /// Bytes of audio left to read; None: to the end of the file (a streaming recorder's header).
+    left: Option<u64>,
+    /// The whole data chunk's length, in bytes, where known.
+    data_bytes: Option<u64>,
+    /// Undecoded bytes, reused between reads.
+    raw: Vec<u8>,
+}
+
+impl WavStream {
+    /// Opens `path` to read channel `channel` (from 0), reading only its header: the same checks
+    /// and errors as [`parse_channel`].
+    pub fn open(path: &Path, channel: u16) -> Result<WavStream, WavError> {
+        let io = |e: std::io::Error| WavError::Io(e.to_string());
+        let mut file = File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len();
+        let mut head = [0u8; 12];
+        if file_len < 12 {
+            return Err(WavError::NotWav("shorter than a RIFF header"));
+        }
+        file.read_exact(&mut head).map_err(io)?;
+        if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+            return Err(WavError::NotWav("no RIFF/WAVE signature"));
+        }
+        let mut pos = 12u64;
+        let mut format: Option<Format> = None;
+        while pos + 8 <= file_len {
+            let mut chunk = [0u8; 8];
+            file.seek(SeekFrom::Start(pos)).map_err(io)?;
+            file.read_exact(&mut chunk).map_err(io)?;
+            let declared = u64::from(u32_at(&chunk, 4));
+            let body = pos + 8;
+            let remaining = file_len - body;
+            if &chunk[0..4] == b"fmt " {
+                let want = declared.min(40).min(remaining) as usize;
+                let mut fmt = vec![0u8; want];
+                file.read_exact(&mut fmt).map_err(io)?;
+                format = Some(parse_format(&fmt, declared)?);
+            } else if &chunk[0..4] == b"data" {
+                let fmt = format.ok_or_else(|| WavError::Malformed("data chunk before fmt chunk".into()))?;
+                check_format(&fmt, channel)?;
+                let len = if declared == 0 || declared == u64::from(u32::MAX) {
+                    None
+                } else if declared > remaining {
+                    return Err(WavError::Malformed(format!(
+                        "truncated: the header announces {declared} bytes of audio, the file holds {remaining}"
+                    )));
+                } else {
+                    Some(declared)
+                };
+                return Ok(WavStream {
+                    file: BufReader::new(file),
+                    format: fmt,
+                    channel,
+                    left: len,
+                    data_bytes: Some(len.unwrap_or(remaining)),
+                    raw: Vec::new(),
+                });
+            }
+            pos = body.saturating_add(declared + (declared & 1));
+        }
+        Err(WavError::Malformed(if format.is_some() { "no data chunk".into() } else { "no fmt chunk".into() }))
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        self.format.rate
+    }
+
+    /// The recording's length in ms, from its data chunk's size.
+    pub fn duration_ms(&self) -> u64 {
+        let frame_bytes = u64::from(self.format.channels) * u64::from(self.format.bits / 8).max(1);
+        self.data_bytes.map_or(0, |b| b / frame_bytes.max(1) * 1000 / u64::from(self.format.rate))
+    }
+
+    /// Reads up to `frames` sample frames and appends the channel's samples to `out` (cleared
+    /// first); returns how many it read, 0 at the end.
+    pub fn read(&mut self, frames: usize, out: &mut Vec<i16>) -> Result<usize, WavError> {
+        out.clear();
+        let frame_bytes = usize::from(self.format.channels) * usize::from(self.format.bits / 8);
+        let mut want = frames * frame_bytes;
+        if let Some(left) = self.left {
+            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
+        }
+        self.raw.resize(want, 0);
+        let mut got = 0;
+        while got < want {
+            match self.file.read(&mut self.raw[got..want]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(WavError::Io(e.to_string())),
+            }
+        }
+        let whole = got - got % frame_bytes.max(1);
+        if let Some(left) = self.left.as_mut() {
+            *left -= got as u64;
+        }
+        let decoded = decode(&self.format, &self.raw[..whole], self.channel)?;
+        out.extend_from_slice(&decoded.samples);
+        Ok(whole / frame_bytes.max(1))
+    }
+}
+
+fn parse_format(body: &[u8], declared: u64) -> Result<Format, WavError> {
+    if declared < 16 || body.len() < 16 {
+        return Err(WavError::Malformed(format!("fmt chunk of {declared} bytes")));
+    }
+    let mut tag = u16_at(body, 0);
+    if tag == FORMAT_EXTENSIBLE {
+        if declared < 40 || body.len() < 40 {
+            return Err(WavError::Malformed("extensible fmt chunk too short".into()));
+        }
+        // The real format code is the first two bytes of the sub-format GUID.
+        tag = u16_at(body, 24);
+    }
+    Ok(Format { tag, channels: u16_at(body, 2), rate: u32_at(body, 4), bits: u16_at(body, 14) })
+}
+
+/// The checks `decode` makes on the format, up front.
+fn check_format(fmt: &Format, channel: u16) -> Result<(), WavError> {
+    decode(fmt, &[], channel).map(|_| ())
+}
+
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
@@ -95,23 +225,8 @@ pub fn parse_channel(bytes: &[u8], channel: u16) -> Result<Audio, WavError> {
         let body = pos + 8;
         let remaining = bytes.len() - body;
         if id == b"fmt " {
-            if (declared as usize) < 16 || remaining < 16 {
-                return Err(WavError::Malformed(format!("fmt chunk of {declared} bytes")));
-            }
-            let mut tag = u16_at(bytes, body);
-            if tag == FORMAT_EXTENSIBLE {
-                if declared < 40 || remaining < 40 {
-                    return Err(WavError::Malformed("extensible fmt chunk too short".into()));
-                }
-                // The real format code is the first two bytes of the sub-format GUID.
-                tag = u16_at(bytes, body + 24);
-            }
-            format = Some(Format {
-                tag,
-                channels: u16_at(bytes, body + 2),
-                rate: u32_at(bytes, body + 4),
-                bits: u16_at(bytes, body + 14),
-            });
+            let end = body + (declared as usize).min(40).min(remaining);
+            format = Some(parse_format(&bytes[body..end], u64::from(declared))?);
         } else if id == b"data" {
             let fmt = format.ok_or_else(|| WavError::Malformed("data chunk before fmt chunk".into()))?;
             // Recorders that stream write 0 or 0xFFFFFFFF and never patch the size: read to the end.

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use mod_rust_amd::analyzer::analyze::{analyze_with, Outcome};
+use mod_rust_amd::analyzer::analyze::{analyze_stream, Outcome};
 use mod_rust_amd::analyzer::eval::{mistake, read_labels, render, report, summary_row, Scored, SUMMARY_HEADER};
 use mod_rust_amd::module::config::{load_model, ModuleConfig};
 use mod_rust_amd::settings_from_xml;
 use mod_rust_amd::tools::{bench, plot, train, tune};
-use mod_rust_amd::analyzer::wav::read_channel;
+use mod_rust_amd::analyzer::wav::WavStream;
 use mod_rust_amd::{DecisionModel, Params};
 
 #[derive(Parser)]
@@ -257,9 +257,10 @@ fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
     (files, ok)
 }
 
+/// Reads the file as it goes (a long recording only as far as the detector needs it).
 fn analyze_file(path: &Path, channel: u16, params: &Params, model: &Arc<DecisionModel>) -> Result<Outcome, String> {
-    let audio = read_channel(path, channel).map_err(|e| e.to_string())?;
-    analyze_with(&audio, params, Some(model.clone())).map_err(|e| e.to_string())
+    let mut stream = WavStream::open(path, channel).map_err(|e| e.to_string())?;
+    analyze_stream(&mut stream, params, Some(model.clone()))
 }
 
 fn run_analyze(paths: &[PathBuf], json: bool, channel: u16, config: &ModuleConfig) -> bool {
