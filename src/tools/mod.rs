@@ -4,6 +4,7 @@
 pub mod bench;
 mod boost;
 pub mod plot;
+#[cfg(feature = "png")]
 mod png;
 mod resample;
 mod svg;

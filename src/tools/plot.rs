@@ -9,7 +9,6 @@ use std::sync::Arc;
 use crate::analyzer::analyze::at_detector_rate;
 use crate::analyzer::wav::{read_channel, Audio};
 use crate::detector::{BlockTrace, Decision, DecisionModel, Detector, Event, Evidence, Params, UnsupportedRate};
-use crate::tools::png::svg_to_png;
 use crate::tools::svg::{Anchor, Svg};
 
 /// Frame length fed, as FreeSWITCH does at ptime 20.
@@ -423,6 +422,16 @@ impl Format {
     }
 }
 
+#[cfg(feature = "png")]
+fn png(svg: &str) -> Result<Vec<u8>, String> {
+    crate::tools::png::svg_to_png(svg, 1.0)
+}
+
+#[cfg(not(feature = "png"))]
+fn png(_: &str) -> Result<Vec<u8>, String> {
+    Err("this amd was built without PNG output (cargo feature png): write .svg".into())
+}
+
 /// Plots channel `channel` of `file` into `out` (.svg or .png), deciding with `model`; returns a
 /// one-line summary.
 pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<DecisionModel>, window: (Option<u64>, Option<u64>)) -> Result<String, String> {
@@ -434,7 +443,7 @@ pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<De
     let svg = render_view(&observed, view);
     let bytes = match format {
         Format::Svg => svg.into_bytes(),
-        Format::Png => svg_to_png(&svg, 1.0)?,
+        Format::Png => png(&svg)?,
     };
     std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
     let verdict = match observed.decision {
