@@ -733,3 +733,23 @@ fn with_foreground_drop_db_0_the_talker_is_still_learnt_and_a_beep_still_heard()
         assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep), "{p:?}");
     }
 }
+
+#[test]
+fn a_tone_over_a_room_of_voices_is_no_beep() {
+    // A tone after "Hello?" is a voicemail's beep on a quiet line, but over a background of
+    // voices heard before anybody spoke (a TV, other talkers) it is as likely the TV's.
+    let hello_then_tone = || {
+        let mut s = Synth::new(8000);
+        s.silence(1200).noise_burst(600, 3000.0).silence(300).tone(400, 1000.0, 3000.0).silence(2500);
+        s
+    };
+    let p = params("decision=rules");
+    let d = decide(&p, &hello_then_tone());
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep));
+    let mut room = Synth::new(8000);
+    room.vowels(5000, 230, 10, 500.0, 190.0);
+    let mut s = hello_then_tone();
+    s.mix(&room);
+    let d = decide(&p, &s);
+    assert_ne!(d.cause, Cause::Beep, "{d:?}");
+}

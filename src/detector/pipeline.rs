@@ -695,8 +695,11 @@ impl State {
         self.tones_after_quiet.iter().any(|&(start, quiet)| start == run.start_ms && quiet)
     }
 
+    /// A beep that decides `machine`: steady, after speech, out of a pause and about as loud as
+    /// the voice, and not over a background of voices heard before anybody spoke (a TV, other
+    /// talkers), where a steady tone is as likely the TV's music as a voicemail's beep.
     fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
-        self.params.detect_beep && tone::is_steady(run) && self.spoke_before(run.start_ms) && self.ends_greeting(run, after_quiet)
+        self.params.detect_beep && !self.background_voicing.is_voiced() && tone::is_steady(run) && self.spoke_before(run.start_ms) && self.ends_greeting(run, after_quiet)
     }
 
     /// A beep after a `person` decision must be a recorded greeting's: steady as a generated tone
