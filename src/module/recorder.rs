@@ -24,6 +24,15 @@ const QUEUE_FRAMES: usize = 500;
 /// Recordings whose writer has not finished yet (module shutdown waits for them).
 static WRITING: AtomicUsize = AtomicUsize::new(0);
 
+/// Takes a writer out of the count when its thread ends.
+struct Writing;
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// One call's recording; dropping it closes the file (in its writer thread).
 pub struct Recording {
     queue: SyncSender<Vec<i16>>,
@@ -40,6 +49,8 @@ impl Recording {
         let uuid = uuid.to_string();
         WRITING.fetch_add(1, Ordering::SeqCst);
         let spawned = std::thread::Builder::new().name("amd-record".into()).spawn(move || {
+            // Counted out however the thread ends, a panic included: shutdown waits on the count.
+            let _writing = Writing;
             let outcome = write_wav(&path, rate, frames);
             let lost = lost_by_writer.load(Ordering::Relaxed);
             match outcome {
@@ -52,9 +63,9 @@ impl Recording {
                 ),
                 Err(e) => log(Level::Error, &format!("[{uuid}] AMD recording {}: {e}", path.display())),
             }
-            WRITING.fetch_sub(1, Ordering::SeqCst);
         });
         if let Err(e) = spawned {
+            // The closure, and the guard it would have made, never ran.
             WRITING.fetch_sub(1, Ordering::SeqCst);
             log(Level::Error, &format!("[{call}] AMD recording: cannot start its writer: {e}"));
         }
