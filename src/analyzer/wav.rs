@@ -69,8 +69,8 @@ pub struct WavStream {
     channel: u16,
     /// Bytes of audio left to read; None: to the end of the file (a streaming recorder's header).
     left: Option<u64>,
-    /// The whole data chunk's length, in bytes, where known.
-    data_bytes: Option<u64>,
+    /// The whole data chunk's length, in bytes.
+    data_bytes: u64,
     /// Undecoded bytes, reused between reads.
     raw: Vec<u8>,
 }
@@ -82,52 +82,14 @@ impl WavStream {
         let io = |e: std::io::Error| WavError::Io(e.to_string());
         let mut file = File::open(path).map_err(io)?;
         let file_len = file.metadata().map_err(io)?.len();
-        let mut head = [0u8; 12];
-        if file_len < 12 {
-            return Err(WavError::NotWav("shorter than a RIFF header"));
-        }
-        file.read_exact(&mut head).map_err(io)?;
-        if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
-            return Err(WavError::NotWav("no RIFF/WAVE signature"));
-        }
-        let mut pos = 12u64;
-        let mut format: Option<Format> = None;
-        while pos + 8 <= file_len {
-            let mut chunk = [0u8; 8];
+        let data = find_data(file_len, &mut |pos, buf| {
             file.seek(SeekFrom::Start(pos)).map_err(io)?;
-            file.read_exact(&mut chunk).map_err(io)?;
-            let declared = u64::from(u32_at(&chunk, 4));
-            let body = pos + 8;
-            let remaining = file_len - body;
-            if &chunk[0..4] == b"fmt " {
-                let want = declared.min(40).min(remaining) as usize;
-                let mut fmt = vec![0u8; want];
-                file.read_exact(&mut fmt).map_err(io)?;
-                format = Some(parse_format(&fmt, declared)?);
-            } else if &chunk[0..4] == b"data" {
-                let fmt = format.ok_or_else(|| WavError::Malformed("data chunk before fmt chunk".into()))?;
-                check_format(&fmt, channel)?;
-                let len = if declared == 0 || declared == u64::from(u32::MAX) {
-                    None
-                } else if declared > remaining {
-                    return Err(WavError::Malformed(format!(
-                        "truncated: the header announces {declared} bytes of audio, the file holds {remaining}"
-                    )));
-                } else {
-                    Some(declared)
-                };
-                return Ok(WavStream {
-                    file: BufReader::new(file),
-                    format: fmt,
-                    channel,
-                    left: len,
-                    data_bytes: Some(len.unwrap_or(remaining)),
-                    raw: Vec::new(),
-                });
-            }
-            pos = body.saturating_add(declared + (declared & 1));
-        }
-        Err(WavError::Malformed(if format.is_some() { "no data chunk".into() } else { "no fmt chunk".into() }))
+            file.read_exact(buf).map_err(io)
+        })?;
+        check_format(&data.format, channel)?;
+        file.seek(SeekFrom::Start(data.offset)).map_err(io)?;
+        let data_bytes = data.len();
+        Ok(WavStream { file: BufReader::new(file), format: data.format, channel, left: data.declared, data_bytes, raw: Vec::new() })
     }
 
     pub fn sample_rate(&self) -> u32 {
@@ -137,7 +99,7 @@ impl WavStream {
     /// The recording's length in ms, from its data chunk's size.
     pub fn duration_ms(&self) -> u64 {
         let frame_bytes = u64::from(self.format.channels) * u64::from(self.format.bits / 8).max(1);
-        self.data_bytes.map_or(0, |b| b / frame_bytes.max(1) * 1000 / u64::from(self.format.rate))
+        self.data_bytes / frame_bytes.max(1) * 1000 / u64::from(self.format.rate)
     }
 
     /// Reads up to `frames` sample frames and appends the channel's samples to `out` (cleared
@@ -211,38 +173,75 @@ pub fn parse(bytes: &[u8]) -> Result<Audio, WavError> {
 
 /// Parses a whole WAV file held in memory: channel `channel` (from 0).
 pub fn parse_channel(bytes: &[u8], channel: u16) -> Result<Audio, WavError> {
-    if bytes.len() < 12 {
+    // find_data reads only within the length it is given.
+    let data = find_data(bytes.len() as u64, &mut |pos, buf| {
+        let pos = pos as usize;
+        buf.copy_from_slice(&bytes[pos..pos + buf.len()]);
+        Ok(())
+    })?;
+    let start = data.offset as usize;
+    decode(&data.format, &bytes[start..start + data.len() as usize], channel)
+}
+
+/// Where a WAV file's audio is, as its header says.
+struct DataChunk {
+    format: Format,
+    /// Where the audio starts, in bytes from the start of the file.
+    offset: u64,
+    /// Its length as the header gives it; None where a recorder that streams wrote 0 or
+    /// 0xFFFFFFFF and never patched it: the audio then runs to the end of the file.
+    declared: Option<u64>,
+    /// What the file holds from `offset` on.
+    remaining: u64,
+}
+
+impl DataChunk {
+    fn len(&self) -> u64 {
+        self.declared.unwrap_or(self.remaining)
+    }
+}
+
+/// Fills a buffer from a file at an offset.
+type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), WavError> + 'a;
+
+/// Walks the chunks of a file of `file_len` bytes, read through `read_at(offset, buffer)` (which
+/// fills the buffer, always within the file), to the format and the audio: the one header walk
+/// behind both [`parse_channel`] and [`WavStream`].
+fn find_data(file_len: u64, read_at: &mut ReadAt<'_>) -> Result<DataChunk, WavError> {
+    if file_len < 12 {
         return Err(WavError::NotWav("shorter than a RIFF header"));
     }
-    if &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+    let mut head = [0u8; 12];
+    read_at(0, &mut head)?;
+    if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
         return Err(WavError::NotWav("no RIFF/WAVE signature"));
     }
-    let mut pos = 12;
+    let mut pos = 12u64;
     let mut format: Option<Format> = None;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let declared = u32_at(bytes, pos + 4);
+    while pos + 8 <= file_len {
+        let mut chunk = [0u8; 8];
+        read_at(pos, &mut chunk)?;
+        let declared = u64::from(u32_at(&chunk, 4));
         let body = pos + 8;
-        let remaining = bytes.len() - body;
-        if id == b"fmt " {
-            let end = body + (declared as usize).min(40).min(remaining);
-            format = Some(parse_format(&bytes[body..end], u64::from(declared))?);
-        } else if id == b"data" {
-            let fmt = format.ok_or_else(|| WavError::Malformed("data chunk before fmt chunk".into()))?;
-            // Recorders that stream write 0 or 0xFFFFFFFF and never patch the size: read to the end.
-            let len = if declared == 0 || declared == u32::MAX {
-                remaining
-            } else if declared as usize > remaining {
+        let remaining = file_len - body;
+        if &chunk[0..4] == b"fmt " {
+            let mut fmt = vec![0u8; declared.min(40).min(remaining) as usize];
+            read_at(body, &mut fmt)?;
+            format = Some(parse_format(&fmt, declared)?);
+        } else if &chunk[0..4] == b"data" {
+            let format = format.ok_or_else(|| WavError::Malformed("data chunk before fmt chunk".into()))?;
+            let declared = if declared == 0 || declared == u64::from(u32::MAX) {
+                None
+            } else if declared > remaining {
                 return Err(WavError::Malformed(format!(
                     "truncated: the header announces {declared} bytes of audio, the file holds {remaining}"
                 )));
             } else {
-                declared as usize
+                Some(declared)
             };
-            return decode(&fmt, &bytes[body..body + len], channel);
+            return Ok(DataChunk { format, offset: body, declared, remaining });
         }
-        let skip = (declared as usize).saturating_add(declared as usize & 1);
-        pos = body.saturating_add(skip);
+        pos = body.saturating_add(declared + (declared & 1));
     }
     Err(WavError::Malformed(if format.is_some() { "no data chunk".into() } else { "no fmt chunk".into() }))
 }

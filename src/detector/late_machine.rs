@@ -9,7 +9,7 @@
 //! `late_machine_window` after the decision when nothing was heard.
 
 use crate::detector::decision::{Decision, Event, LateKind, LateMachine, Status};
-use crate::detector::message_end::{beep_of, is_greeting_beep, LONGEST_BEEP_MS};
+use crate::detector::message_end::{beep_ended_at, beep_of, is_greeting_beep};
 use crate::detector::params::Params;
 use crate::detector::tones::tone::{ToneRun, ToneUpdate};
 
@@ -59,13 +59,7 @@ impl LateWatch {
         match self.phase {
             Phase::Off | Phase::Done => None,
             Phase::BeepSounding { beep_start_ms } => {
-                let ended_at = match tone {
-                    Some(ToneUpdate::Ended(run)) => Some(run.end_ms().min(now)),
-                    _ if !tone_active => Some(now),
-                    _ if now >= beep_start_ms + LONGEST_BEEP_MS => Some(now),
-                    _ => None,
-                };
-                ended_at.map(|at_ms| {
+                beep_ended_at(now, tone, tone_active, beep_start_ms).map(|at_ms| {
                     self.phase = Phase::Done;
                     Event::BeepEnd { at_ms }
                 })

@@ -12,7 +12,7 @@ pub const MIN_MESSAGE_BEEP_MS: u64 = 80;
 const BEEP_LOWEST_HZ: f32 = 300.0;
 const BEEP_HIGHEST_HZ: f32 = 2500.0;
 /// A "beep" still sounding after this long is a stuck tone: recording will not wait for it.
-pub const LONGEST_BEEP_MS: u64 = 3000;
+const LONGEST_BEEP_MS: u64 = 3000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
@@ -89,13 +89,7 @@ impl MessageEndWatch {
             }
             Phase::BeepSounding(end) => {
                 let beep_start = end.beep.map_or(end.at_ms, |b| b.start_ms);
-                let ended_at = match view.tone {
-                    Some(ToneUpdate::Ended(run)) => Some(run.end_ms().min(view.now)),
-                    _ if !view.tone_active => Some(view.now),
-                    _ if view.now >= beep_start + LONGEST_BEEP_MS => Some(view.now),
-                    _ => None,
-                };
-                ended_at.map(|at_ms| {
+                beep_ended_at(view.now, view.tone, view.tone_active, beep_start).map(|at_ms| {
                     self.phase = Phase::Done;
                     Event::BeepEnd { at_ms }
                 })
@@ -120,6 +114,18 @@ impl MessageEndWatch {
                 Some(Event::MessageEnd(MessageEnd { kind, at_ms: view.now, beep: None }))
             }
         }
+    }
+}
+
+/// When a beep that started at `beep_start_ms` and was sounding has stopped, as of the block
+/// ending at `now`: where its run ended, or now if the tracker lost it; or now once it has
+/// sounded LONGEST_BEEP_MS (a stuck tone recording will not wait for). None while it sounds.
+pub fn beep_ended_at(now: u64, tone: Option<ToneUpdate>, tone_active: bool, beep_start_ms: u64) -> Option<u64> {
+    match tone {
+        Some(ToneUpdate::Ended(run)) => Some(run.end_ms().min(now)),
+        _ if !tone_active => Some(now),
+        _ if now >= beep_start_ms + LONGEST_BEEP_MS => Some(now),
+        _ => None,
     }
 }
 

@@ -316,19 +316,9 @@ impl Params {
     /// Spaces around an `=` belong to its pair (`silent_threshold = 96`), not between pairs.
     pub fn apply_pairs(&mut self, data: &str) -> Vec<ParamError> {
         let mut errors = Vec::new();
-        let data = tighten_equals(data);
-        for item in data.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
-            match item.split_once('=') {
-                Some((k, v)) => {
-                    if let Err(e) = self.set(k, v) {
-                        errors.push(e);
-                    }
-                }
-                None => errors.push(ParamError {
-                    key: item.to_string(),
-                    value: String::new(),
-                    reason: "expected key=value".into(),
-                }),
+        for item in pairs_of(data) {
+            if let Err(e) = item.and_then(|(k, v)| self.set(&k, &v)) {
+                errors.push(e);
             }
         }
         errors
@@ -354,17 +344,10 @@ impl Params {
 
     /// voice_start's `k=v,k=v` data as a configuration (see [`Params::apply_configuration`]).
     pub fn apply_configuration_pairs(&mut self, data: &str) -> Vec<ParamError> {
-        let data = tighten_equals(data);
-        let mut malformed = Vec::new();
-        let mut pairs = Vec::new();
-        for item in data.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
-            match item.split_once('=') {
-                Some(pair) => pairs.push(pair),
-                None => malformed.push(ParamError { key: item.to_string(), value: String::new(), reason: "expected key=value".into() }),
-            }
-        }
-        let mut errors = self.apply_configuration(pairs.iter().copied());
-        errors.extend(malformed);
+        let (pairs, malformed): (Vec<_>, Vec<_>) = pairs_of(data).into_iter().partition(Result::is_ok);
+        let pairs: Vec<(String, String)> = pairs.into_iter().flatten().collect();
+        let mut errors = self.apply_configuration(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        errors.extend(malformed.into_iter().filter_map(Result::err));
         errors
     }
 
@@ -433,6 +416,19 @@ fn unit(kind: &Kind) -> &'static str {
         Kind::Decibels => "(dB)",
         Kind::Flag => "",
     }
+}
+
+/// voice_start's data split into its `k=v` pairs, in order (commas, whitespace or newlines
+/// between pairs; spaces around an `=` belong to its pair); an item with no `=` is an error.
+fn pairs_of(data: &str) -> Vec<Result<(String, String), ParamError>> {
+    tighten_equals(data)
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => Err(ParamError { key: item.to_string(), value: String::new(), reason: "expected key=value".into() }),
+        })
+        .collect()
 }
 
 /// `data` with the whitespace on either side of each `=` taken out.

@@ -187,8 +187,6 @@ struct State {
     /// The learned model: it confirms the timers' `machine` verdicts with `decision=model`, and
     /// gives every timer's decision its confidence.
     model: Arc<DecisionModel>,
-    /// `decision=model`: a timer's `machine` verdict stands only once the model agrees.
-    confirm_machine: bool,
     /// The model's probability that the call is a machine, at the decision.
     machine_probability: Option<f32>,
     /// Training only: a point of the timeline every STEP_MS, and no decision by timing.
@@ -251,7 +249,6 @@ impl Detector {
                 trace: None,
                 timeline: Timeline::default(),
                 model,
-                confirm_machine: params.decision == DecisionMode::Model,
                 machine_probability: None,
                 collected: None,
             },
@@ -775,7 +772,8 @@ impl State {
     /// a person whose greeting ran long, or whose room went on talking after it, then still has
     /// the silence after their greeting to be called a person by.
     fn machine_stands(&mut self, now: u64, greeting_start: u64) -> bool {
-        if !self.confirm_machine {
+        // `decision=model`: a timer's `machine` verdict stands only once the model agrees.
+        if self.params.decision != DecisionMode::Model {
             // For the decision's confidence.
             self.judge_by_model(now, greeting_start);
             return true;

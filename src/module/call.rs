@@ -70,8 +70,6 @@ struct Snapshot {
     sit_code: Option<&'static str>,
     /// How sure the detector is of its decision (0 to 1), for amd_confidence.
     confidence: Option<f32>,
-    /// Decided, and no message end still to come.
-    settled: bool,
     /// A message end is still to come after the decision.
     awaiting_message_end: bool,
     /// The figures behind the decision, for amd_cause.
@@ -221,7 +219,6 @@ impl Call {
             finished: detector.is_finished(),
             sit_code: detector.sit_code(),
             confidence: detector.confidence(),
-            settled: detector.decision().is_some() && !detector.awaiting_message_end(),
             awaiting_message_end: detector.awaiting_message_end(),
             evidence: detector.evidence(),
         })
@@ -446,7 +443,7 @@ impl Call {
         }
         if snapshot.finished {
             self.on_finished(session);
-        } else if snapshot.settled && !self.settled.swap(true, Ordering::SeqCst) {
+        } else if self.decided() && !snapshot.awaiting_message_end && !self.settled.swap(true, Ordering::SeqCst) {
             // Listening for a late machine goes on; the dialplan has its result.
             self.wake_waiter(session);
         }
@@ -526,13 +523,14 @@ pub fn report_error_result(session: &Session, uuid: &str, level: Level, what_hap
     channel.set_var("amd_result", "error");
     channel.set_var("amd_answered_by", "unknown");
     // Nothing was measured: no confidence in anything.
-    channel.set_var("amd_confidence", "0.00");
+    let confidence = format_confidence(None);
+    channel.set_var("amd_confidence", &confidence);
     let headers = [
         ("Action", "Result"),
         ("AMD-Status", "unsure"),
         ("AMD-Result", "error"),
         ("AMD-Answered-By", "unknown"),
-        ("AMD-Confidence", "0.00"),
+        ("AMD-Confidence", &confidence),
         ("AMD-Error", why),
     ];
     fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);

@@ -111,8 +111,7 @@ mod tests {
         }
         let (cfg, problems) = ModuleConfig::from_settings(&settings);
         assert!(problems.is_empty(), "{problems:?}");
-        let defaults = ModuleConfig::default();
-        assert_eq!(cfg, defaults);
+        assert_eq!(cfg, ModuleConfig::default());
     }
 
     #[test]

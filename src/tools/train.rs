@@ -22,10 +22,12 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::analyzer::analyze::{analyze_with, FRAME_MS};
+use crate::analyzer::analyze::{analyze_with, at_detector_rate, FRAME_MS};
 use crate::analyzer::eval::{read_labels, Label};
-use crate::analyzer::wav::read_file;
-use crate::detector::{sigmoid, Cause, Decision, DecisionMode, DecisionModel, Detector, Params, Policy, Status, TimelinePoint, FEATURE_NAMES};
+use crate::analyzer::wav::{read_file, Audio};
+use crate::detector::{
+    sigmoid, Cause, Decision, DecisionMode, DecisionModel, Detector, Params, Policy, Status, TimelinePoint, UnsupportedRate, FEATURE_NAMES,
+};
 use crate::tools::boost::{self, Row};
 pub use crate::tools::boost::Settings as BoostSettings;
 
@@ -100,9 +102,11 @@ fn part_of(label: &Label, opts: &Options) -> Part {
     }
 }
 
-fn collect(path: &Path, params: &Params) -> Result<(Vec<TimelinePoint>, Option<Decision>), String> {
-    let audio = read_file(path).map_err(|e| e.to_string())?;
-    let mut detector = Detector::new(params, audio.sample_rate).map_err(|e| e.to_string())?;
+/// The call's timeline, a point every STEP_MS, and the decision that ended it when timing could
+/// not (a tone, silent_initial, total_analysis_time).
+fn collect(audio: &Audio, params: &Params) -> Result<(Vec<TimelinePoint>, Option<Decision>), UnsupportedRate> {
+    let audio = at_detector_rate(audio)?;
+    let mut detector = Detector::new(params, audio.sample_rate)?;
     detector.collect_timeline();
     let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
     for chunk in audio.samples.chunks(frame) {
@@ -264,8 +268,8 @@ pub fn run(dirs: &[PathBuf], params: &Params, opts: &Options, out: &Path) -> Res
     for (dir, label) in labelled {
         let path = dir.join(&label.file);
         bar.set_message(label.file.clone());
-        let (points, fallback) = collect(&path, &collecting).map_err(|e| format!("{}: {e}", path.display()))?;
         let audio = read_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (points, fallback) = collect(&audio, &collecting).map_err(|e| format!("{}: {e}", path.display()))?;
         let rules_decision = analyze_with(&audio, &rules, None).map_err(|e| format!("{}: {e}", path.display()))?.decision;
         calls.push(CallTimeline { folder: dir.display().to_string(), label, points, fallback, rules: rules_decision });
         bar.inc(1);
