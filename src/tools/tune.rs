@@ -20,7 +20,7 @@ use crate::analyzer::analyze::analyze;
 use crate::analyzer::eval::{read_labels, render, report, Label, Scored};
 use crate::analyzer::wav::{read_file, Audio};
 use crate::detector::{Params, Status};
-use crate::module::config::{ModuleConfig, MAX_CHANNELS};
+use crate::module::config::{ModuleConfig, DECISION_MODEL, MAX_CHANNELS, RECORD_DIR};
 
 /// A mean decision time this much shorter is needed to move a parameter when the counts tie.
 const MIN_TIME_GAIN_MS: f64 = 10.0;
@@ -360,6 +360,14 @@ pub fn conf_xml(config: &ModuleConfig, notes: &[String]) -> String {
         out.push_str(&format!("    <param name=\"{name}\" value=\"{value}\"/>\n"));
     }
     out.push_str(&format!("    <param name=\"{MAX_CHANNELS}\" value=\"{}\"/>\n", config.max_channels));
+    // The module's own keys the start had: the written file must not drop them.
+    let attr = |v: &str| v.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
+    if let Some(file) = &config.model_file {
+        out.push_str(&format!("    <param name=\"{DECISION_MODEL}\" value=\"{}\"/>\n", attr(file)));
+    }
+    if let Some(dir) = &config.record_dir {
+        out.push_str(&format!("    <param name=\"{RECORD_DIR}\" value=\"{}\"/>\n", attr(dir)));
+    }
     out.push_str("  </settings>\n</configuration>\n");
     out
 }
@@ -480,6 +488,25 @@ mod tests {
                 p.set(name, &v.to_string()).unwrap_or_else(|e| panic!("{e}"));
             }
         }
+    }
+
+    #[test]
+    fn the_written_file_keeps_the_starts_decision_model_and_record_dir() {
+        let dir = std::env::temp_dir().join(format!("amd-tune-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let model_path = dir.join("my model.json");
+        std::fs::write(&model_path, crate::detector::DecisionModel::builtin().to_json()).unwrap();
+        let model_file = model_path.display().to_string();
+        let config = ModuleConfig {
+            model: std::sync::Arc::new(crate::module::config::load_model(&model_file).unwrap()),
+            model_file: Some(model_file),
+            record_dir: Some(dir.display().to_string()),
+            ..ModuleConfig::default()
+        };
+        let (read, problems) = ModuleConfig::from_xml(&conf_xml(&config, &[]));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(read, config);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
