@@ -20,7 +20,7 @@ pub struct Outcome {
     /// The end of a machine's greeting (with `detect_message_end`), if found before the audio
     /// ended; or a late machine's beep (with `detect_late_machine`).
     pub message_end: Option<MessageEnd>,
-    /// A machine that showed itself after a `person` decision (with `detect_late_machine`).
+    /// A machine that showed itself after a `person` (or `unsure`) decision (with `detect_late_machine`).
     pub late: Option<LateMachine>,
     /// When the beep that ended the greeting stopped.
     pub beep_end_ms: Option<u64>,

@@ -105,7 +105,7 @@ pub struct Scored {
     /// The end of the greeting found after a machine decision (eval runs with detect_message_end).
     pub message_end: Option<MessageEnd>,
     pub sit: Option<&'static str>,
-    /// A machine reported after a `person` decision (with detect_late_machine).
+    /// A machine reported after a `person` (or `unsure`) decision (with detect_late_machine).
     pub late: Option<LateMachine>,
 }
 
@@ -424,7 +424,7 @@ pub fn render(r: &Report) -> String {
     ));
     if !r.late_machines.is_empty() {
         let late: Vec<String> = r.late_machines.iter().map(|(truth, n)| format!("{truth} {n}")).collect();
-        out.push_str(&format!("\nlate machines (after person, detect_late_machine): {}\n", late.join(", ")));
+        out.push_str(&format!("\nlate machines (after person or unsure, detect_late_machine): {}\n", late.join(", ")));
     }
     out
 }

@@ -176,7 +176,7 @@ impl LateKind {
     }
 }
 
-/// A machine that showed itself after a `person` decision.
+/// A machine that showed itself after a `person` (or `unsure`) decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LateMachine {
     pub kind: LateKind,

@@ -33,9 +33,10 @@ impl LateWatch {
         LateWatch { phase: Phase::Off }
     }
 
-    /// Starts listening after `decision` when the parameters ask for it and it is `person`.
+    /// Starts listening after `decision` when the parameters ask for it and it is not `machine`:
+    /// `unsure` is treated as a person too, and its machines are as late.
     pub fn start(params: &Params, decision: &Decision) -> LateWatch {
-        if !params.detect_late_machine || decision.status != Status::Person {
+        if !params.detect_late_machine || decision.status == Status::Machine {
             return LateWatch::off();
         }
         LateWatch { phase: Phase::Listening { until_ms: decision.at_ms + u64::from(params.late_machine_window) } }

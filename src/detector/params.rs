@@ -91,10 +91,10 @@ pub struct Params {
     pub message_end_silence: u32,
     /// Give up looking for the end of the greeting this long after the start of detection.
     pub message_end_timeout: u32,
-    /// Our addition: after a `person` decision, keep listening for a beep, a fax tone or SIT
+    /// Our addition: after a `person` (or `unsure`) decision, keep listening for a beep, a fax tone or SIT
     /// for `late_machine_window` ms: a machine that could not be told from a person in time.
     pub detect_late_machine: bool,
-    /// How long after a `person` decision to keep listening with `detect_late_machine`.
+    /// How long after a `person` (or `unsure`) decision to keep listening with `detect_late_machine`.
     pub late_machine_window: u32,
     /// Our addition: the learned model or mod_com_amd's timers (see [`DecisionMode`]).
     pub decision: DecisionMode,

@@ -12,7 +12,7 @@ pub struct Action {
 /// The variable naming the action to run when a machine's greeting has ended.
 pub const MESSAGE_END_VARIABLE: &str = "amd_execute_on_message_end";
 
-/// The variable naming the action to run when a machine shows itself after a `person` decision.
+/// The variable naming the action to run when a machine shows itself after a `person` (or `unsure`) decision.
 pub const LATE_MACHINE_VARIABLE: &str = "amd_execute_on_late_machine";
 
 /// The variable naming the action for a status.

@@ -338,7 +338,7 @@ impl Call {
         self.run_actions(session, "message end", action.into_iter().collect());
     }
 
-    /// A machine that showed itself after a `person` decision: the late variables (and, for a
+    /// A machine that showed itself after a `person` (or `unsure`) decision: the late variables (and, for a
     /// beep, the message-end ones, so a voicemail drop can start after it), a `Late Machine`
     /// event, then amd_execute_on_late_machine in the session's thread. amd_answered_by keeps
     /// what the dialplan acted on; the event says what it would now be.
@@ -376,7 +376,7 @@ impl Call {
             headers.push(("AMD-Beep-MS", b));
         }
         fire_custom(EVENT_SUBCLASS, Some(&channel), &headers);
-        log_session(session, Level::Notice, &format!("[{}] AMD late machine ({kind}) at {ms} ms, after a person decision", self.uuid));
+        log_session(session, Level::Notice, &format!("[{}] AMD late machine ({kind}) at {ms} ms, after a person or unsure decision", self.uuid));
         let action = channel.var(actions::LATE_MACHINE_VARIABLE).as_deref().and_then(actions::parse);
         self.run_actions(session, "late machine", action.into_iter().collect());
     }

@@ -80,7 +80,7 @@ impl MarkerKind {
             MarkerKind::MessageEnd => "end of the message",
             MarkerKind::Beep => "beep starts",
             MarkerKind::BeepEnd => "beep ends",
-            MarkerKind::LateMachine => "late machine (after person)",
+            MarkerKind::LateMachine => "late machine (after person or unsure)",
         }
     }
 }
