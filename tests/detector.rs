@@ -753,3 +753,31 @@ fn a_tone_over_a_room_of_voices_is_no_beep() {
     let d = decide(&p, &s);
     assert_ne!(d.cause, Cause::Beep, "{d:?}");
 }
+
+/// A line carrying nothing but mains hum, rich in harmonics (a ground loop: 60 Hz and its
+/// multiples up to 600 Hz) and a DC offset, from the answer on: past the front end's high-pass
+/// its harmonics look like a tone now at one pitch, now at another, block after block. The
+/// line's background must still be learnt: a fax's CNG that follows is a fax, not the end of a
+/// greeting that the hum began.
+#[test]
+fn a_cng_on_a_humming_line_is_a_fax() {
+    let rate = 8000;
+    let mut s = Synth::new(rate);
+    s.silence(370).tone(500, 1100.0, 6000.0).silence(3000).tone(500, 1100.0, 6000.0).silence(1000);
+    let harmonics = [300.0, 250.0, 150.0, 130.0, 120.0, 100.0, 90.0, 80.0, 60.0, 50.0];
+    for (i, v) in s.samples.iter_mut().enumerate() {
+        let t = i as f32 / rate as f32;
+        // Harmonics out of phase with each other, as a transformer's are: a steady level.
+        let hum: f32 = harmonics
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let n = (k + 1) as f32;
+                a * (2.0 * std::f32::consts::PI * 60.0 * n * t + 0.7 * n * n).sin()
+            })
+            .sum();
+        *v = (f32::from(*v) + hum + 360.0).clamp(-32768.0, 32767.0) as i16;
+    }
+    let d = decide(&params(""), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax), "{d:?}");
+}

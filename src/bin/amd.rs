@@ -74,6 +74,10 @@ enum Command {
         /// Also write every point of every call's timeline as CSV.
         #[arg(long, value_name = "CSV")]
         dump_features: Option<PathBuf>,
+        /// Choose the policy (the threshold) on these labelled folders' calls rather than on a
+        /// share of the training folders' voices: more calls, a steadier choice.
+        #[arg(long, value_name = "DIR", num_args = 1..)]
+        policy_on: Vec<PathBuf>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -206,9 +210,9 @@ fn main() -> ExitCode {
             // Kept the start: the search gave nothing to use, which a script must be able to see.
             Ok(c.clean && !outcome.kept_start)
         }),
-        Command::Train { dirs, output, holdout, seed, trees, depth, dump_features, settings } => settings.config().and_then(|c| {
+        Command::Train { dirs, output, holdout, seed, trees, depth, dump_features, policy_on, settings } => settings.config().and_then(|c| {
             let boost = train::BoostSettings { trees, depth, ..train::BoostSettings::default() };
-            let options = train::Options { holdout_percent: holdout, seed, boost, dump: dump_features };
+            let options = train::Options { holdout_percent: holdout, seed, boost, dump: dump_features, policy_on };
             train::run(&dirs, &c.config.params, &options, &output)?.iter().for_each(|l| println!("{l}"));
             println!("wrote {}", output.display());
             Ok(c.clean)

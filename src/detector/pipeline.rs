@@ -425,8 +425,11 @@ impl State {
         self.prev_rho2 = stats.rho2;
         let following = self.tones.current_start();
         let tone_update = self.tones.update(now, observation, db, may_start_tone);
-        // A steady tone is a signal on the line, not its background.
-        if !self.tones.active() && !ringing {
+        // A steady tone is a signal on the line, not its background. A run of a block or two is
+        // not one: noise looks tonal for a moment now and then, and where it does so block
+        // after block (hum residue, rumble) the floor would otherwise never learn the line.
+        let in_tone = self.tones.current_start().is_some_and(|start| now.saturating_sub(start) >= MIN_TONE_MS);
+        if !in_tone && !ringing {
             self.floor.update(stats.level);
         }
         // A new run, out of nothing or straight after another tone (hum under a pause, then the beep).

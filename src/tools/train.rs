@@ -5,7 +5,10 @@
 //!    a tone, silent_initial or total_analysis_time decides, or the audio ends.
 //! 2. The calls are split by voice (the `source` column up to its second ':'), so that no voice
 //!    is on both sides: `--holdout` percent of the voices are held back for the final figures,
-//!    and of the rest one in five voices chooses the policy while the others fit the trees.
+//!    and of the rest one in five voices chooses the policy while the others fit the trees. With
+//!    `--policy-on DIR...` the policy is chosen on those folders' calls instead (all of them:
+//!    a threshold picked on a few hundred calls moves with the few people among them that a timer
+//!    catches), and every voice not held back fits the trees.
 //! 3. The trees (boost.rs) learn P(machine) from the points where a timer says `machine`
 //!    (noise_max_intro, noise_max_count, noise_max_word_length): the model's one job is to
 //!    confirm those verdicts or hold them back. Each call weighs as much as any other.
@@ -47,6 +50,8 @@ pub struct Options {
     pub boost: boost::Settings,
     /// Also write every point as CSV, for looking at the features.
     pub dump: Option<PathBuf>,
+    /// Folders whose calls choose the policy (none: a share of the training folders' voices).
+    pub policy_on: Vec<PathBuf>,
 }
 
 /// One labelled call's timeline and what decided it when timing could not.
@@ -95,7 +100,7 @@ fn part_of(label: &Label, opts: &Options) -> Part {
     let h = stable_hash(opts.seed, voice(label));
     if h % 100 < u64::from(opts.holdout_percent) {
         Part::HeldBack
-    } else if (h / 100).is_multiple_of(POLICY_SHARE) {
+    } else if opts.policy_on.is_empty() && (h / 100).is_multiple_of(POLICY_SHARE) {
         Part::Policy
     } else {
         Part::Fit
@@ -254,18 +259,21 @@ pub fn run(dirs: &[PathBuf], params: &Params, opts: &Options, out: &Path) -> Res
     }
     let collecting = Params { decision: DecisionMode::Model, ..params.clone() };
     let rules = Params { decision: DecisionMode::Rules, ..params.clone() };
+    // (folder, label, whether the folder chooses the policy)
     let mut labelled = Vec::new();
-    for dir in dirs {
+    for (dir, chooses) in dirs.iter().map(|d| (d, false)).chain(opts.policy_on.iter().map(|d| (d, true))) {
         for label in read_labels(&dir.join("labels.csv"))? {
             if !matches!(label.truth.as_str(), "fax" | "sit") {
-                labelled.push((dir.clone(), label));
+                labelled.push((dir.clone(), label, chooses));
             }
         }
     }
     let bar = ProgressBar::new(labelled.len() as u64);
     bar.set_style(ProgressStyle::with_template("timelines {bar:40} {pos}/{len} {msg}").expect("static template is valid"));
     let mut calls = Vec::with_capacity(labelled.len());
-    for (dir, label) in labelled {
+    let mut chooses_policy = Vec::with_capacity(labelled.len());
+    for (dir, label, chooses) in labelled {
+        chooses_policy.push(chooses);
         let path = dir.join(&label.file);
         bar.set_message(label.file.clone());
         let audio = read_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -279,7 +287,8 @@ pub fn run(dirs: &[PathBuf], params: &Params, opts: &Options, out: &Path) -> Res
         write_dump(dump, &calls)?;
     }
 
-    let parts: Vec<Part> = calls.iter().map(|c| part_of(&c.label, opts)).collect();
+    let parts: Vec<Part> =
+        calls.iter().zip(&chooses_policy).map(|(c, &chooses)| if chooses { Part::Policy } else { part_of(&c.label, opts) }).collect();
     let mut rows = Vec::new();
     for (call, part) in calls.iter().zip(&parts) {
         if *part != Part::Fit || call.points.is_empty() {
@@ -307,14 +316,23 @@ pub fn run(dirs: &[PathBuf], params: &Params, opts: &Options, out: &Path) -> Res
     let learned = figures_with(&calls, &probabilities, &held_back, params, &policy);
     let by_rules = Figures::of(held_back.iter().map(|&i| (&calls[i], calls[i].rules)));
     let folders: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    let policy_folders: Vec<String> = opts.policy_on.iter().map(|d| d.display().to_string()).collect();
+    let split = if policy_folders.is_empty() {
+        format!("{} chose the policy, {} held back (voices in one part only)", policy_calls.len(), held_back.len())
+    } else {
+        format!(
+            "{} held back (voices in one part only); {} calls from {} chose the policy",
+            held_back.len(),
+            policy_calls.len(),
+            policy_folders.join(", ")
+        )
+    };
     let lines = vec![
         format!(
-            "calls: {} (fax and SIT left out: tones decide them) from {}; {} fit the trees, {} chose the policy, {} held back (voices in one part only)",
-            calls.len(),
+            "calls: {} (fax and SIT left out: tones decide them) from {}; {} fit the trees, {split}",
+            chooses_policy.iter().filter(|chooses| !**chooses).count(),
             folders.join(", "),
             fit_calls,
-            policy_calls.len(),
-            held_back.len()
         ),
         format!(
             "model: {} trees of depth {}, learning rate {}, from {} points where a timer said machine; a timer's machine verdict stands from p >= {}",
@@ -326,6 +344,7 @@ pub fn run(dirs: &[PathBuf], params: &Params, opts: &Options, out: &Path) -> Res
     ];
     model.notes = serde_json::json!({
         "trained_on": folders,
+        "policy_on": policy_folders,
         "seed": opts.seed,
         "holdout_percent": opts.holdout_percent,
         "report": lines,
