@@ -1,9 +1,18 @@
 //! scripts/package builds the Debian package, laid out as FreeSWITCH's own packages are: the
 //! module in /usr/lib/freeswitch/mod (exporting what FreeSWITCH loads it by), amd.conf.xml as a
-//! conffile, and no dependency beyond what any FreeSWITCH needs.
+//! conffile, and no dependency beyond what any FreeSWITCH needs. Where FreeSWITCH is installed,
+//! the packaged module is loaded into it and decides a call.
+
+#[path = "shared/built_module.rs"]
+mod built_module;
+#[path = "live/harness.rs"]
+mod harness;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
+
+use harness::{crate_dir, sdk, Fs, Options};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -58,6 +67,34 @@ fn the_debian_package_holds_the_module_and_its_conffile() {
         .max()
         .expect("glibc versions");
     assert!(newest <= (2, 34), "needs glibc {newest:?}: the package says >= 2.34");
+    loads_into_freeswitch(&so);
     let _ = std::fs::remove_dir_all(&control);
     let _ = std::fs::remove_dir_all(&unpacked);
+}
+
+/// The packaged module in a real FreeSWITCH (where one is installed): it loads, a call gets its
+/// result, and FreeSWITCH shuts down cleanly with it.
+fn loads_into_freeswitch(so: &Path) {
+    let Some(sdk) = sdk("the_debian_package_holds_the_module_and_its_conffile (loading the packaged module)") else {
+        return;
+    };
+    let mut fs = Fs::start(&sdk, "packaged", Options { module: Some(so.to_path_buf()), ..Options::default() });
+    assert_eq!(fs.api("module_exists mod_rust_amd").trim(), "true");
+    let file = crate_dir().join("tests/data/machine_short_beep.wav");
+    let uuid = harness::uuid(&fs);
+    let rec = fs.rec_file("packaged");
+    let reply = fs.api(&format!(
+        "originate {{origination_uuid={uuid},amd_tag=packaged,rec_file={},play_file={},far_tail_ms=3000}}loopback/far_play/live amd_near XML live",
+        rec.display(),
+        file.display()
+    ));
+    assert!(reply.starts_with("+OK"), "{reply}\n{}", fs.tail(40));
+    let mark = fs
+        .wait_mark("packaged", |_| true, std::time::Instant::now() + Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("no result from the packaged module\n{}", fs.tail(60)));
+    assert_eq!((mark["status"].as_str(), mark["result"].as_str()), ("machine", "beep"), "{mark:?}");
+    fs.wait_no_channels(Duration::from_secs(30));
+    assert_eq!(fs.amd_info(), (1000, 0));
+    let st = fs.stop(Duration::from_secs(30)).expect("FreeSWITCH stops");
+    assert!(st.success(), "FreeSWITCH exited with {st}\n{}", fs.tail(60));
 }

@@ -25,12 +25,16 @@ the moment of answer and is mono; 8 kHz 16-bit PCM unless stated.
                                     in service."
   ulaw_hello.wav           human    human_hello stored as G.711 mu-law WAV (format tag 7)
   alaw_machine.wav         machine  machine_beep stored as G.711 A-law WAV (format tag 6)
+  late/hello_pause_beep.wav machine 0.5 s, "Hello?", 1.3 s pause, a ~3 s voicemail greeting,
+                                    0.3 s, 1000 Hz beep 400 ms, to 9 s: a `person` at first,
+                                    then a late machine (detect_late_machine)
   bad/rate_4khz.wav        -        0.5 s at 4 kHz, below the 8 kHz the analyzer and the
                                     module take (refused)
   bad/truncated.wav        -        human_hello with its data cut short; the header still
                                     claims the full length
 
-The two files in bad/ are not in labels.csv.
+The two files in bad/ and the one in late/ are not in labels.csv (late/ is labelled by its
+own segments.jsonl: a machine that the first decision cannot tell from a person).
 
 Channel: speech at -21..-24 dBFS active RMS, 300-3400 Hz band limit (16 kHz:
 50-7000 Hz), -65 dBFS white line noise (pink for silence.wav).  Labels
@@ -225,6 +229,25 @@ def make_all(out: str):
     emit("alaw_machine.wav", "machine", c, x, src,
          cond(-21.0, 8000, "beep_single", snr=-21.0 - NOISE_DB, codec="alaw"), "personal", write=False)
     write_wav_g711(os.path.join(out, "alaw_machine.wav"), x, 8000, "alaw")
+
+    # ---- late/hello_pause_beep (not in labels.csv) -------------------------
+    # A machine that says "Hello?" and pauses before its message: decided `person` when the
+    # pause has lasted silent_after_intro, its beep shows it a machine late.
+    os.makedirs(os.path.join(out, "late"), exist_ok=True)
+    sr, rng = 8000, child_rng(SEED, "late_hello_pause_beep")
+    voice, rate, pitch, lvl = "en-us+m3", 190, 45, -21.0
+    c = Clip(sr, 0)
+    end = speech_seq(c, samples(500, sr), ["Hello?"], voice, rate, pitch, lvl, rng, "greeting")
+    end = speech_seq(c, end + samples(1300, sr), ["You have reached Sam.", "Please leave a message."],
+                     voice, rate, pitch, lvl, rng, "greeting")
+    c.add_tone(end + samples(300, sr), tone(1000.0, 400, sr, -20.0),
+               {"type": "beep", "kind": "single", "freq_hz": [1000.0], "level_dbfs": -20.0})
+    x = finish(c, 9000, rng)
+    write_wav_pcm16(os.path.join(out, "late", "hello_pause_beep.wav"), x, sr)
+    write_segments(os.path.join(out, "late", "segments.jsonl"),
+                   [{"file": "hello_pause_beep.wav", "truth": "machine", "variant": "hellopause",
+                     "duration_ms": ms(len(x), sr), "events": sorted(c.events, key=lambda e: e["start_ms"]),
+                     "speech_regions_ms": c.regions()}])
 
     # ---- bad files (not labelled) ------------------------------------------
     # A rate below any telephony codec's: a sawtooth of 0.5 s at 4 kHz.

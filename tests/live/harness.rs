@@ -1,7 +1,8 @@
 //! The live tests' harness: finds the installed FreeSWITCH, starts one of our own per test
 //! (loopback endpoint only, event socket on 127.0.0.1 at a free port, everything in a fresh temp
 //! dir, the libmod_rust_amd.so cargo just built), talks to it over the event socket, and reads
-//! its log. Shared by tests/live.rs and tests/live_flows.rs.
+//! its log. Shared by tests/live.rs, tests/live_flows.rs and tests/live_sip.rs; with mod_sofia
+//! it also sets up SIP profiles on 127.0.0.1 (see [`sip_profiles`]).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -57,6 +58,28 @@ pub fn find_sdk() -> Result<Sdk, String> {
     Ok(Sdk { bin, modules })
 }
 
+impl Sdk {
+    /// Whether the installed FreeSWITCH has this module (e.g. "mod_sofia").
+    pub fn has_module(&self, name: &str) -> bool {
+        self.modules.join(format!("{name}.so")).is_file()
+    }
+
+    /// The modules a test needs that this FreeSWITCH lacks, after printing why the test is
+    /// skipped (or failing it, with AMD_REQUIRE_LIVE set).
+    pub fn lacks(&self, test: &str, modules: &[&str]) -> bool {
+        let missing: Vec<&str> = modules.iter().copied().filter(|m| !self.has_module(m)).collect();
+        if missing.is_empty() {
+            return false;
+        }
+        let why = format!("the installed FreeSWITCH has no {} in {}", missing.join(", "), self.modules.display());
+        if std::env::var_os("AMD_REQUIRE_LIVE").is_some() {
+            panic!("AMD_REQUIRE_LIVE is set but the live test cannot run: {why} [{test}]");
+        }
+        let _ = writeln!(std::io::stderr(), "live test skipped: {why} [{test}]");
+        true
+    }
+}
+
 /// The installed FreeSWITCH, or None after printing why the test is skipped. With
 /// AMD_REQUIRE_LIVE set (on a machine that has FreeSWITCH), a missing one fails the test
 /// instead: a skipped live test would otherwise pass as if it had run.
@@ -74,6 +97,8 @@ pub fn sdk(test: &str) -> Option<Sdk> {
     }
 }
 
+// Not every test binary that shares this harness uses it (tests/package.rs does not).
+#[allow(unused_macros)]
 macro_rules! sdk_or_skip {
     ($name:expr) => {
         match sdk($name) {
@@ -220,6 +245,10 @@ pub struct Options {
     pub extra_dialplan: String,
     /// More sections for the document (e.g. a directory).
     pub extra_sections: String,
+    /// More `<configuration>`s (e.g. sofia.conf, callcenter.conf).
+    pub extra_configuration: String,
+    /// The module to load, when not the one cargo just built (e.g. the packaged one).
+    pub module: Option<PathBuf>,
     /// Files copied into the scripts dir (`-scripts`), where luarun and the lua app look.
     pub scripts: Vec<PathBuf>,
     /// Dialplan files of bare extensions to include in the default context (besides amd_test.xml).
@@ -234,6 +263,8 @@ impl Default for Options {
             extra_modules: Vec::new(),
             extra_dialplan: String::new(),
             extra_sections: String::new(),
+            extra_configuration: String::new(),
+            module: None,
             scripts: Vec::new(),
             default_includes: Vec::new(),
         }
@@ -257,6 +288,55 @@ pub struct Fs {
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A sofia.conf with one SIP profile per (name, port, context), each on 127.0.0.1 only: no
+/// registration, no authentication, no NAT discovery. Calls go from one to the other as
+/// `sofia/<profile>/<user>@127.0.0.1:<port of the other>`; `codecs` is what each offers and
+/// accepts (a call may narrow it with absolute_codec_string).
+pub fn sip_profiles(profiles: &[(&str, u16, &str)], codecs: &str) -> String {
+    let mut xml = String::from("    <configuration name=\"sofia.conf\" description=\"sofia Endpoint\">\n      <global_settings>\n        <param name=\"log-level\" value=\"0\"/>\n      </global_settings>\n      <profiles>\n");
+    for (name, port, context) in profiles {
+        let params = [
+            ("sip-ip", "127.0.0.1".to_string()),
+            ("rtp-ip", "127.0.0.1".to_string()),
+            ("ext-sip-ip", "127.0.0.1".to_string()),
+            ("ext-rtp-ip", "127.0.0.1".to_string()),
+            ("sip-port", port.to_string()),
+            ("context", context.to_string()),
+            ("dialplan", "XML".to_string()),
+            ("auth-calls", "false".to_string()),
+            ("accept-blind-reg", "false".to_string()),
+            ("manage-presence", "false".to_string()),
+            ("inbound-codec-prefs", codecs.to_string()),
+            ("outbound-codec-prefs", codecs.to_string()),
+            ("inbound-codec-negotiation", "greedy".to_string()),
+            ("rtp-timer-name", "soft".to_string()),
+            ("dtmf-type", "rfc2833".to_string()),
+            ("disable-register", "true".to_string()),
+        ];
+        xml.push_str(&format!("        <profile name=\"{name}\">\n          <settings>\n"));
+        for (k, v) in params {
+            xml.push_str(&format!("            <param name=\"{k}\" value=\"{v}\"/>\n"));
+        }
+        xml.push_str("          </settings>\n        </profile>\n");
+    }
+    xml.push_str("      </profiles>\n    </configuration>\n");
+    xml
+}
+
+/// Waits until every named sofia profile is RUNNING.
+pub fn wait_sip_profiles(fs: &Fs, names: &[&str], timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let status = fs.api("sofia status");
+        let running = |n: &&str| status.lines().any(|l| l.split_whitespace().next() == Some(n) && l.contains("RUNNING"));
+        if names.iter().all(running) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "sofia profiles {names:?} not running after {timeout:?}:\n{status}\n{}", fs.tail(60));
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The project's amd.conf.xml with some params' values replaced.
@@ -314,7 +394,8 @@ impl Fs {
         for d in ["conf", "log", "db", "run", "temp", "mod", "sounds", "rec", "scripts"] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
-        // Modules: FreeSWITCH's own (symlinked) and the mod_rust_amd.so cargo just built.
+        // Modules: FreeSWITCH's own (symlinked) and the mod_rust_amd.so cargo just built (or
+        // the one the test names).
         for entry in std::fs::read_dir(&sdk.modules).unwrap() {
             let entry = entry.unwrap();
             let file_name = entry.file_name();
@@ -323,7 +404,8 @@ impl Fs {
             }
             std::os::unix::fs::symlink(entry.path(), root.join("mod").join(&file_name)).unwrap();
         }
-        std::fs::copy(built_module::path(), root.join("mod/mod_rust_amd.so")).unwrap();
+        let module = opts.module.clone().unwrap_or_else(built_module::path);
+        std::fs::copy(&module, root.join("mod/mod_rust_amd.so")).unwrap_or_else(|e| panic!("{}: {e}", module.display()));
         // Sounds for the page's amd_test dialplan (sound_prefix points here).
         let sounds = root.join("sounds");
         std::fs::copy(crate_dir().join("tests/data/machine_beep.wav"), sounds.join("Answering_Machine.wav")).unwrap();
@@ -341,6 +423,7 @@ impl Fs {
             .replace("@LOOPBACK_CODEC@", opts.loopback_codec)
             .replace("@SOUND_PREFIX@", &sounds.display().to_string())
             .replace("@AMD_CONF@", &amd_conf)
+            .replace("@EXTRA_CONFIGURATION@", &opts.extra_configuration)
             .replace("@AMD_TEST_XML@", &crate_dir().join("dialplan/amd_test.xml").display().to_string())
             .replace(
                 "@EXTRA_MODULES@",
