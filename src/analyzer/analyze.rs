@@ -65,12 +65,31 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
 /// As [`analyze_with`] on a file read a frame at a time ([`WavStream`]): a long recording is
 /// read only as far as the detector needs it, in constant memory.
 pub fn analyze_stream(stream: &mut WavStream, params: &Params, model: Option<Arc<DecisionModel>>) -> Result<Outcome, String> {
-    let rate = stream.sample_rate();
-    let target = target_rate(rate).ok_or_else(|| UnsupportedRate(rate).to_string())?;
-    let mut resampler = (target != rate).then(|| Resampler::new(rate, target));
+    let target = detector_rate(stream.sample_rate())?;
     let mut detector = Detector::with_model(params, target, model.unwrap_or_else(DecisionModel::builtin)).map_err(|e| e.to_string())?;
+    let mut events = Vec::new();
+    feed_stream(stream, &mut detector, &mut |e| events.push(e), Detector::is_finished)?;
+    Ok(outcome(&detector, events, params, stream.duration_ms()))
+}
+
+/// The rate the detector runs at for audio at `rate`: the module's choice (module/resample.rs).
+pub fn detector_rate(rate: u32) -> Result<u32, String> {
+    target_rate(rate).ok_or_else(|| UnsupportedRate(rate).to_string())
+}
+
+/// Feeds `stream` to `detector` (made for [`detector_rate`] of the stream's rate) a FRAME_MS
+/// frame at a time, resampled as the module does, until the file ends or `done` says so.
+pub fn feed_stream(
+    stream: &mut WavStream,
+    detector: &mut Detector,
+    on_event: &mut dyn FnMut(Event),
+    done: impl Fn(&Detector) -> bool,
+) -> Result<(), String> {
+    let rate = stream.sample_rate();
+    let target = detector_rate(rate)?;
+    let mut resampler = (target != rate).then(|| Resampler::new(rate, target));
     let frame = (rate * FRAME_MS / 1000).max(1) as usize;
-    let (mut input, mut resampled, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut input, mut resampled) = (Vec::new(), Vec::new());
     while stream.read(frame, &mut input).map_err(|e| e.to_string())? > 0 {
         let pcm: &[i16] = match resampler.as_mut() {
             Some(r) => {
@@ -79,12 +98,12 @@ pub fn analyze_stream(stream: &mut WavStream, params: &Params, model: Option<Arc
             }
             None => &input,
         };
-        detector.push(pcm, &mut |e| events.push(e));
-        if detector.is_finished() {
+        detector.push(pcm, on_event);
+        if done(detector) {
             break;
         }
     }
-    Ok(outcome(&detector, events, params, stream.duration_ms()))
+    Ok(())
 }
 
 /// As [`analyze`], deciding with `model` (the built-in one when `None`) where `params` say

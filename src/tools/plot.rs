@@ -6,13 +6,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::analyzer::analyze::at_detector_rate;
-use crate::analyzer::wav::{read_channel, Audio};
-use crate::detector::{BlockTrace, Decision, DecisionModel, Detector, Event, Evidence, Params, UnsupportedRate};
+use crate::analyzer::analyze::{detector_rate, feed_stream};
+use crate::analyzer::wav::WavStream;
+use crate::detector::{BlockTrace, Decision, DecisionModel, Detector, Event, Evidence, Params};
 use crate::tools::svg::{Anchor, Svg};
 
-/// Frame length fed, as FreeSWITCH does at ptime 20.
-const FRAME_MS: u32 = 20;
 /// 0 dBFS on the level's scale: a full-scale square wave has mean |x| 32768.
 const FULL_SCALE: f64 = 32768.0;
 /// The bottom of the level axis; quieter blocks (digital silence) sit on it.
@@ -32,21 +30,18 @@ pub struct Observed {
 }
 
 /// Runs the detector over the whole recording (past its decision: the plot shows all of it),
-/// recording every block.
-pub fn observe(name: &str, audio: &Audio, params: &Params, model: Arc<DecisionModel>) -> Result<Observed, UnsupportedRate> {
-    let audio = at_detector_rate(audio)?;
-    let audio = audio.as_ref();
-    let mut detector = Detector::with_model(params, audio.sample_rate, model)?;
+/// recording every block. The file is read a frame at a time: a long recording costs the
+/// detector's trace (a few bytes per 10 ms), not its samples.
+pub fn observe(name: &str, stream: &mut WavStream, params: &Params, model: Arc<DecisionModel>) -> Result<Observed, String> {
+    let rate = detector_rate(stream.sample_rate())?;
+    let mut detector = Detector::with_model(params, rate, model).map_err(|e| e.to_string())?;
     detector.keep_trace();
-    let frame = (audio.sample_rate * FRAME_MS / 1000) as usize;
     let mut events = Vec::new();
-    for chunk in audio.samples.chunks(frame) {
-        detector.push(chunk, &mut |e| events.push(e));
-    }
+    feed_stream(stream, &mut detector, &mut |e| events.push(e), |_| false)?;
     Ok(Observed {
         name: name.to_string(),
-        sample_rate: audio.sample_rate,
-        duration_ms: audio.samples.len() as u64 * 1000 / u64::from(audio.sample_rate),
+        sample_rate: rate,
+        duration_ms: stream.duration_ms(),
         params: params.clone(),
         trace: detector.take_trace(),
         decision: detector.decision().map(|d| (d, detector.evidence())),
@@ -436,9 +431,9 @@ fn png(_: &str) -> Result<Vec<u8>, String> {
 /// one-line summary.
 pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<DecisionModel>, window: (Option<u64>, Option<u64>)) -> Result<String, String> {
     let format = Format::from_path(out)?;
-    let audio = read_channel(file, channel).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut stream = WavStream::open(file, channel).map_err(|e| format!("{}: {e}", file.display()))?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let observed = observe(&name, &audio, params, model).map_err(|e| format!("{}: {e}", file.display()))?;
+    let observed = observe(&name, &mut stream, params, model).map_err(|e| format!("{}: {e}", file.display()))?;
     let view = View::of(&observed, window.0, window.1).map_err(|e| format!("{}: {e}", file.display()))?;
     let svg = render_view(&observed, view);
     let bytes = match format {
