@@ -178,6 +178,21 @@ fn a_beep_fading_into_line_noise_still_ends_the_greeting() {
 }
 
 #[test]
+fn a_beep_that_dies_away_from_its_start_ends_the_greeting() {
+    // A short beep whose level falls by 1.4 dB every 10 ms from its first moment (some machines'
+    // beeps ring down like a struck bell): it is judged against where its decay takes it, not
+    // against its level a moment ago, which it keeps leaving behind.
+    let mut s = Synth::new(8000);
+    s.silence(500).syllables(4000, 180, 20, 12000.0).silence(400);
+    let beep_at = s.at_ms() as u64;
+    s.fading_tone(0, 200, 600.0, 6000.0, 1.4).silence(1500).add_noise(200.0);
+    let (events, _) = run(&params("detect_message_end=true"), &s);
+    let m = message_end(&events).unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!(m.kind, MessageEndKind::Beep, "{m:?}");
+    assert!((beep_at..=beep_at + 150).contains(&m.at_ms), "beep at {beep_at}, message end at {}", m.at_ms);
+}
+
+#[test]
 fn a_beep_with_a_hum_beside_it_is_still_one_beep() {
     // A 990 Hz beep, and 40 ms into it a weaker 400 Hz hum joins it for the rest of the call:
     // the run goes on as the same beep instead of ending when the second peak shows up.

@@ -47,6 +47,11 @@ const DROPOUT_GRACE_BLOCKS: u8 = (HISTORY as u64 * 1000 / INTERNAL_RATE as u64 /
 const LEVEL_STEP_DB: f32 = 3.0;
 /// Share of the gap to a block's level the run's smoothed level closes (about 30 ms to settle).
 const STEADY_LEVEL_SMOOTHING: f32 = 0.3;
+/// Share of that gap the run's level trend takes up per block (the pace of a decay is learnt in
+/// a few blocks), and the fastest decay followed, dB per block. A tone only falls or holds:
+/// one that swells is something else starting.
+const TREND_SMOOTHING: f32 = 0.15;
+const MAX_DECAY_DB: f32 = 2.5;
 /// The analysis window is longer than a block: a tone shows up this late and ends this late.
 pub const WINDOW_LAG_MS: u64 = (HISTORY as u64 * 1000 / INTERNAL_RATE as u64) * 3 / 4;
 
@@ -337,6 +342,9 @@ pub struct ToneTracker {
     dropout: u8,
     /// The run's level, smoothed over a few blocks (dB).
     steady_db: f32,
+    /// How the run's level has been moving, dB per block, smoothed: a beep that dies away keeps
+    /// falling at its own pace, and is judged against where that pace takes it.
+    trend_db: f32,
 }
 
 impl ToneTracker {
@@ -381,7 +389,11 @@ impl ToneTracker {
             // Against the run's smoothed level: a codec that codes a tone frame by frame (GSM's
             // 20 ms frames, in noise) moves its level a few dB either way from frame to frame,
             // around a level that holds.
-            let level_step = (level_db - self.steady_db).abs();
+            // A signalling tone holds its level (through a mobile codec it only wobbles about
+            // it): no trend is learnt for it from the wobble.
+            let trend = if signal.is_some() { 0.0 } else { self.trend_db };
+            let expected = self.steady_db + trend;
+            let level_step = (level_db - expected).abs();
             // A signalling tone through a mobile codec keeps its band but not its level.
             let level_tolerance = if signal.is_some() { WOBBLE_DB } else { LEVEL_STEP_DB };
             if same_tone && level_step <= level_tolerance {
@@ -393,7 +405,9 @@ impl ToneTracker {
                     *r2 += 0.3 * (o2 - *r2);
                 }
                 run.level_db = level_db;
-                self.steady_db += STEADY_LEVEL_SMOOTHING * (level_db - self.steady_db);
+                let surprise = level_db - expected;
+                self.steady_db = expected + STEADY_LEVEL_SMOOTHING * surprise;
+                self.trend_db = (trend + TREND_SMOOTHING * surprise).clamp(-MAX_DECAY_DB, 0.0);
                 run.duration_ms = block_end_ms.saturating_sub(run.start_ms).saturating_sub(WINDOW_LAG_MS / 2);
                 self.misses = 0;
                 self.grace = 0;
@@ -443,6 +457,7 @@ impl ToneTracker {
 
     fn start(&mut self, block_end_ms: u64, o: ToneObservation, level_db: f32) {
         self.steady_db = level_db;
+        self.trend_db = 0.0;
         self.run = Some(ToneRun {
             start_ms: block_end_ms.saturating_sub(WINDOW_LAG_MS),
             duration_ms: BLOCK_MS,
