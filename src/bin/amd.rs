@@ -66,10 +66,10 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Trees in the ensemble.
-        #[arg(long, default_value_t = 150)]
+        #[arg(long, default_value_t = train::BoostSettings::default().trees)]
         trees: usize,
         /// Depth of each tree.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = train::BoostSettings::default().depth)]
         depth: usize,
         /// Also write every point of every call's timeline as CSV.
         #[arg(long, value_name = "CSV")]

@@ -19,9 +19,16 @@ pub struct Settings {
     pub min_leaf_weight: f64,
 }
 
+/// Many shallow trees: each split pair sees two features at most, so the model leans on broad
+/// trends of the timeline rather than on the corners of the draws it was fit on (with 150 trees
+/// of depth 3 it called 0.8% of the people in its training draws machines, 1.6% in draws it had
+/// not seen; see docs/accuracy.md).
+pub const DEFAULT_TREES: usize = 300;
+pub const DEFAULT_DEPTH: usize = 2;
+
 impl Default for Settings {
     fn default() -> Self {
-        Settings { trees: 150, depth: 3, learning_rate: 0.1, lambda: 1.0, min_leaf_weight: 2.0 }
+        Settings { trees: DEFAULT_TREES, depth: DEFAULT_DEPTH, learning_rate: 0.1, lambda: 1.0, min_leaf_weight: 2.0 }
     }
 }
 
