@@ -20,7 +20,7 @@ mod harness;
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use harness::{crate_dir, free_port, sdk, sip_profiles, wait_sip_profiles, write_tone_wav, Fs, Headers, Options, Sdk};
+use harness::{cause, crate_dir, free_port, micros, sdk, sip_profiles, var, wait_sip_profiles, write_tone_wav, Fs, Headers, Options, Sdk};
 
 const MODULES: &[&str] = &["mod_sofia", "mod_callcenter"];
 const AGENTS: [&str; 3] = ["agent1", "agent2", "agent3"];
@@ -193,18 +193,6 @@ fn wait_far(fs: &Fs, far: &str, agent: &str, nth: usize, timeout: Duration) {
         assert!(Instant::now() < deadline, "{agent}'s phone ({far}) not reached {nth} time(s) within {timeout:?}\n{}", fs.tail(80));
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn var<'a>(e: &'a Headers, name: &str) -> &'a str {
-    e.get(&format!("variable_{name}")).map(String::as_str).unwrap_or("")
-}
-
-fn cause(e: &Headers) -> &str {
-    e.get("Hangup-Cause").map(String::as_str).unwrap_or("")
-}
-
-fn micros(e: &Headers, name: &str) -> u64 {
-    var(e, name).parse().unwrap_or_else(|_| panic!("{name} is not a time: {:?}", var(e, name)))
 }
 
 fn now_s() -> u64 {

@@ -16,7 +16,7 @@ mod harness;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use harness::{crate_dir, sdk, write_tone_wav, Fs, Headers, Options, Sdk};
+use harness::{cause, crate_dir, micros, sdk, var, write_tone_wav, Fs, Headers, Options, Sdk};
 
 /// The prompts the flows play, as short tones (nothing here listens to them).
 const PROMPTS: &[(&str, u32, f32)] = &[
@@ -151,18 +151,6 @@ fn hangup_where(fs: &Fs, channel: &str, what: &str, keep: impl Fn(&Headers) -> b
         assert!(Instant::now() < deadline, "no hangup of {channel} with {what} within {timeout:?}\n{}", fs.tail(80));
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn var<'a>(e: &'a Headers, name: &str) -> &'a str {
-    e.get(&format!("variable_{name}")).map(String::as_str).unwrap_or("")
-}
-
-fn cause(e: &Headers) -> &str {
-    e.get("Hangup-Cause").map(String::as_str).unwrap_or("")
-}
-
-fn micros(e: &Headers, name: &str) -> u64 {
-    var(e, name).parse().unwrap_or_else(|_| panic!("{name} is not a time: {:?}", var(e, name)))
 }
 
 fn api_ok(fs: &Fs, cmd: &str) -> String {

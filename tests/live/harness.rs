@@ -208,6 +208,21 @@ impl Esl {
     }
 }
 
+/// A channel variable in an event's headers (`variable_<name>`), "" when absent.
+pub fn var<'a>(e: &'a Headers, name: &str) -> &'a str {
+    e.get(&format!("variable_{name}")).map(String::as_str).unwrap_or("")
+}
+
+/// A CHANNEL_HANGUP_COMPLETE's cause.
+pub fn cause(e: &Headers) -> &str {
+    e.get("Hangup-Cause").map(String::as_str).unwrap_or("")
+}
+
+/// A channel variable that holds a time in µs (e.g. answer_uepoch).
+pub fn micros(e: &Headers, name: &str) -> u64 {
+    var(e, name).parse().unwrap_or_else(|_| panic!("{name} is not a time: {:?}", var(e, name)))
+}
+
 /// CUSTOM AMD::EVENT events, collected by a thread on their own event-socket connection.
 #[derive(Clone, Default)]
 pub struct Events(pub Arc<Mutex<Vec<Headers>>>);
