@@ -152,32 +152,9 @@ fn start(sdk: &Sdk, name: &str, phones: [&str; 3], edits: Vec<(String, String)>)
 // ---------------------------------------------------------------------------------------------
 // Reading the outcome.
 
-/// The message part of every log line at `level` that contains `needle` (the application's own
-/// line, not the dialplan trace echoing its data, nor the NOTICE naming each application run).
-fn logged(fs: &Fs, level: &str, needle: &str) -> Vec<String> {
-    let tag = format!("[{level}] ");
-    fs.log_text()
-        .lines()
-        .filter_map(|l| l.split_once(&tag).map(|(_, rest)| rest))
-        .filter(|rest| rest.contains(needle) && !rest.contains(" Execute [depth="))
-        .map(|rest| rest.split_once(' ').map(|(_, msg)| msg).unwrap_or(rest).to_string())
-        .collect()
-}
-
-fn wait_logged(fs: &Fs, level: &str, needle: &str, timeout: Duration) -> String {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(l) = logged(fs, level, needle).into_iter().next() {
-            return l;
-        }
-        assert!(Instant::now() < deadline, "no [{level}] line with `{needle}` within {timeout:?}\n{}", fs.tail(80));
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// The far ends reached: (fixture or "noanswer", agent), in order.
 fn far_marks(fs: &Fs) -> Vec<(String, String)> {
-    logged(fs, "CRIT", "AMDCC far=")
+    fs.logged("CRIT", "AMDCC far=")
         .iter()
         .filter_map(|l| l.split_once("AMDCC ").map(|(_, rest)| rest))
         .map(|rest| {
@@ -340,7 +317,7 @@ fn shipped_queue_loads() {
     }
     let tiers = fs.api(&format!("callcenter_config queue list tiers {QUEUE}"));
     assert_eq!(tiers.lines().filter(|l| l.starts_with(&format!("{QUEUE}|"))).count(), 3, "{tiers}");
-    assert!(logged(&fs, "ERR", "").iter().all(|l| !l.to_lowercase().contains("callcenter")), "{}", fs.tail(60));
+    assert!(fs.logged("ERR", "").iter().all(|l| !l.to_lowercase().contains("callcenter")), "{}", fs.tail(60));
 }
 
 /// Case 1: A person answers the first agent's phone: detection says person, the flow logs it and
@@ -355,7 +332,7 @@ fn person_answering_is_bridged() {
     cc.queue_call("5550001", "cc-person-caller");
 
     let long = Duration::from_secs(30);
-    let line = wait_logged(&cc, "NOTICE", "amd_callcenter: agent agent1 ", long);
+    let line = cc.wait_logged("NOTICE", "amd_callcenter: agent agent1 ", long);
     assert!(line.contains("(sofia/cc_agents/human_hello-agent1@127.0.0.1:"), "{line}");
     assert!(line.contains(") answered by person (silent-after-intro, HUMAN-"), "{line}");
     assert!(line.ends_with(": connecting"), "{line}");
@@ -369,7 +346,7 @@ fn person_answering_is_bridged() {
     assert_eq!(var(&caller, "cc_agent"), "agent1");
     cc.all_clear();
     assert_eq!(far_marks(&cc), vec![("human_hello".to_string(), "agent1".to_string())], "only agent1 was rung");
-    assert!(logged(&cc, "NOTICE", "no agent reached").is_empty());
+    assert!(cc.logged("NOTICE", "no agent reached").is_empty());
     let agent1 = cc.agent("agent1");
     assert_eq!((agent1["calls_answered"].as_str(), agent1["no_answer_count"].as_str(), agent1["ready_time"].as_str()), ("1", "0", "0"));
 }
@@ -395,7 +372,7 @@ fn voicemail_skips_the_agent_for_its_reject_delay() {
     assert_eq!(cc.agent("agent2")["contact"], contact);
     cc.queue_call("5550011", "cc-vm-caller-a");
 
-    let skipped = wait_logged(&cc, "NOTICE", "amd_callcenter: agent agent1 ", long);
+    let skipped = cc.wait_logged("NOTICE", "amd_callcenter: agent agent1 ", long);
     assert!(skipped.contains(") answered by a machine ("), "{skipped}");
     assert!(skipped.ends_with(": skipping the agent for its reject-delay-time"), "{skipped}");
     let first = wait_agent_legs(&cc, "agent1", 1, long).remove(0);
@@ -437,9 +414,9 @@ fn voicemail_skips_the_agent_for_its_reject_delay() {
     let marks = far_marks(&cc);
     assert_eq!(marks.iter().filter(|(_, a)| a == "agent1").count(), 2, "agent1 rung twice only: {marks:?}");
     assert_eq!(marks.len(), 5, "two voicemails and three people: {marks:?}");
-    assert_eq!(logged(&cc, "NOTICE", "answered by a machine").len(), 2);
-    assert_eq!(logged(&cc, "NOTICE", "answered by person").len(), 3);
-    assert!(!logged(&cc, "NOTICE", "amd_callcenter: agent agent2 (").is_empty(), "agent2 (its contact set over the API) was listened to");
+    assert_eq!(cc.logged("NOTICE", "answered by a machine").len(), 2);
+    assert_eq!(cc.logged("NOTICE", "answered by person").len(), 3);
+    assert!(!cc.logged("NOTICE", "amd_callcenter: agent agent2 (").is_empty(), "agent2 (its contact set over the API) was listened to");
 }
 
 /// Case 3: The caller hangs up while an agent's phone rings (agent1, never answering) and while an
@@ -460,7 +437,7 @@ fn caller_hanging_up_cancels_the_agent_call() {
     wait_far(&cc, "machine_beep", "agent2", 1, long);
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(cc.amd_info(), (999, 1), "agent2's call is being listened to");
-    assert!(logged(&cc, "NOTICE", "amd_callcenter: agent agent2").is_empty(), "decided already: the test is too slow");
+    assert!(cc.logged("NOTICE", "amd_callcenter: agent agent2").is_empty(), "decided already: the test is too slow");
     let reply = cc.api("uuid_kill cc-hangup-caller-b");
     assert!(reply.starts_with("+OK"), "{reply}");
     let reply = cc.api("uuid_kill cc-hangup-caller-a");
@@ -469,7 +446,7 @@ fn caller_hanging_up_cancels_the_agent_call() {
     let listened = wait_agent_legs(&cc, "agent2", 1, long).remove(0);
     assert_eq!(cause(&listened), "ORIGINATOR_CANCEL");
     assert_eq!(var(&listened, "amd_status"), "", "no result on the cancelled call");
-    wait_logged(&cc, "NOTICE", "AMD detection ended by hangup before a decision", long);
+    cc.wait_logged("NOTICE", "AMD detection ended by hangup before a decision", long);
     let ringing = wait_agent_legs(&cc, "agent1", 1, long).remove(0);
     assert_eq!(cause(&ringing), "ORIGINATOR_CANCEL");
     assert_eq!(micros(&ringing, "answer_uepoch"), 0, "agent1 never answered");
@@ -483,8 +460,8 @@ fn caller_hanging_up_cancels_the_agent_call() {
         assert_eq!((row["ready_time"].as_str(), row["no_answer_count"].as_str(), row["status"].as_str()), ("0", "0", "Available"), "{agent}: {row:?}");
     }
     assert!(far_marks(&cc).iter().all(|(_, a)| a != "agent3"), "agent3 never rung: {:?}", far_marks(&cc));
-    assert!(logged(&cc, "NOTICE", "amd_callcenter: agent").is_empty(), "no decision was logged");
-    assert!(logged(&cc, "NOTICE", "no agent reached").is_empty(), "no message for callers who left");
+    assert!(cc.logged("NOTICE", "amd_callcenter: agent").is_empty(), "no decision was logged");
+    assert!(cc.logged("NOTICE", "no agent reached").is_empty(), "no message for callers who left");
 }
 
 /// Case 4: No agent answers: agent1's phone is a fax (dropped as a machine), agent2 and agent3 never
@@ -507,9 +484,9 @@ fn no_agent_answering_plays_the_message() {
     let cc = start(&sdk, "cc_noagent", ["fax_ced", "noanswer", "noanswer"], edits);
     let long = Duration::from_secs(30);
     cc.queue_call("5550031", "cc-noagent-caller");
-    let fax = wait_logged(&cc, "NOTICE", "amd_callcenter: agent agent1 ", long);
+    let fax = cc.wait_logged("NOTICE", "amd_callcenter: agent agent1 ", long);
     assert!(fax.contains(") answered by a machine (fax, "), "{fax}");
-    let gave_up = wait_logged(&cc, "NOTICE", "amd_callcenter: 5550031: no agent reached in queue amd_support", long);
+    let gave_up = cc.wait_logged("NOTICE", "amd_callcenter: 5550031: no agent reached in queue amd_support", long);
     assert!(gave_up.contains("(TIMEOUT); playing ivr/ivr-call_cannot_be_completed_as_dialed.wav"), "{gave_up}");
     let caller = wait_caller_end(&cc, "5550031", long);
     assert_eq!(cause(&caller), "NORMAL_CLEARING");
@@ -538,7 +515,7 @@ fn no_agent_answering_plays_the_message() {
     }
     let rung = far_marks(&cc).len();
     cc.queue_call("5550032", "cc-noagent-caller-2");
-    let gave_up = wait_logged(&cc, "NOTICE", "amd_callcenter: 5550032: no agent reached in queue amd_support", long);
+    let gave_up = cc.wait_logged("NOTICE", "amd_callcenter: 5550032: no agent reached in queue amd_support", long);
     assert!(gave_up.contains("(NO_AGENT_TIMEOUT)"), "{gave_up}");
     assert_eq!(cause(&wait_caller_end(&cc, "5550032", long)), "NORMAL_CLEARING");
     cc.all_clear();
@@ -559,20 +536,20 @@ fn bad_settings_end_cleanly() {
     let long = Duration::from_secs(30);
     let reply = cc.call("5550041", "cc-bad-noqueue", "");
     assert!(reply.contains("SERVICE_UNAVAILABLE"), "no queue named: {reply}");
-    assert_eq!(logged(&cc, "ERR", "amd_callcenter: 5550041 refused: amd_cc_queue is not set").len(), 1, "{}", cc.tail(40));
+    assert_eq!(cc.logged("ERR", "amd_callcenter: 5550041 refused: amd_cc_queue is not set").len(), 1, "{}", cc.tail(40));
 
     let reply = cc.call("5550042", "cc-bad-nosuch", ",amd_cc_queue=no_such_queue");
     assert!(reply.starts_with("+OK"), "{reply}");
-    let line = wait_logged(&cc, "ERR", "amd_callcenter: 5550042: no queue no_such_queue", long);
+    let line = cc.wait_logged("ERR", "amd_callcenter: 5550042: no queue no_such_queue", long);
     assert!(line.contains("playing ivr/ivr-call_cannot_be_completed_as_dialed.wav"), "{line}");
     assert_eq!(cause(&wait_caller_end(&cc, "5550042", long)), "SERVICE_UNAVAILABLE");
 
     // A route that sets the queue and mistyped settings, then sends the caller to the flow.
     let reply = cc.api("originate {origination_uuid=cc-bad-typo,origination_caller_id_number=5550043}loopback/cc_typo/cc_routes &park");
     assert!(reply.starts_with("+OK"), "{reply}");
-    let typo = wait_logged(&cc, "WARNING", "voice_start: bad AMD parameter silent_treshold=", long);
+    let typo = cc.wait_logged("WARNING", "voice_start: bad AMD parameter silent_treshold=", long);
     assert!(typo.contains("unknown parameter"), "{typo}");
-    let line = wait_logged(&cc, "NOTICE", "amd_callcenter: agent agent1 ", long);
+    let line = cc.wait_logged("NOTICE", "amd_callcenter: agent agent1 ", long);
     assert!(line.contains("answered by person (silent-after-intro, HUMAN-"), "the rest applied: {line}");
     wait_bridged(&cc, "5550043", long);
     assert_eq!(var(&wait_caller_end(&cc, "5550043", long), "cc_cause"), "answered");

@@ -97,33 +97,9 @@ fn start_with(sdk: &Sdk, name: &str, far_hold_ms: u32, amd_overrides: Vec<(&'sta
 // ---------------------------------------------------------------------------------------------
 // Reading the outcome.
 
-/// The message part of every log line at `level` (e.g. "NOTICE") that contains `needle`: the
-/// application's own line, not the dialplan trace echoing its data.
-fn logged(fs: &Fs, level: &str, needle: &str) -> Vec<String> {
-    let tag = format!("[{level}] ");
-    fs.log_text()
-        .lines()
-        .filter_map(|l| l.split_once(&tag).map(|(_, rest)| rest))
-        .filter(|rest| rest.contains(needle))
-        .map(|rest| rest.split_once(' ').map(|(_, msg)| msg).unwrap_or(rest).to_string())
-        .collect()
-}
-
-/// Waits for a log line at `level` containing `needle`; returns it.
-fn wait_logged(fs: &Fs, level: &str, needle: &str, timeout: Duration) -> String {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(l) = logged(fs, level, needle).into_iter().next() {
-            return l;
-        }
-        assert!(Instant::now() < deadline, "no [{level}] line with `{needle}` within {timeout:?}\n{}", fs.tail(80));
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// `AMDFLOW k=v ...` lines of the test dialplan (far ends, callers, agents).
 fn flow_marks(fs: &Fs) -> Vec<Headers> {
-    logged(fs, "CRIT", "AMDFLOW ")
+    fs.logged("CRIT", "AMDFLOW ")
         .iter()
         .filter_map(|l| l.split_once("AMDFLOW ").map(|(_, rest)| rest))
         .map(|rest| rest.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect())
@@ -192,12 +168,12 @@ fn screen_connects_people_and_hangs_up_on_machines() {
     screen_call(&fs, "5550003", "caller_silent", "");
 
     let long = Duration::from_secs(30);
-    let person = wait_logged(&fs, "NOTICE", "amd_screen: 5550001 is ", long);
+    let person = fs.wait_logged("NOTICE", "amd_screen: 5550001 is ", long);
     assert!(person.contains("is person (silent-after-intro, HUMAN-500-500): connecting to loopback/agent_screen/flows_test"), "{person}");
-    let machine = wait_logged(&fs, "NOTICE", "amd_screen: 5550002 is ", long);
+    let machine = fs.wait_logged("NOTICE", "amd_screen: 5550002 is ", long);
     assert!(machine.contains("is a machine (max-intro, LONGGREETING-"), "{machine}");
     assert!(machine.contains("-2000): hanging up"), "{machine}");
-    let silent = wait_logged(&fs, "NOTICE", "amd_screen: 5550003 is ", long);
+    let silent = fs.wait_logged("NOTICE", "amd_screen: 5550003 is ", long);
     assert!(silent.contains("is a machine (silent-initial, INITIALSILENCE-5000-5000): hanging up"), "{silent}");
 
     for (cid, status, amd_cause_prefix) in [("5550002", "machine", "LONGGREETING-"), ("5550003", "machine", "INITIALSILENCE-5000-5000")] {
@@ -229,7 +205,7 @@ fn screen_bad_settings_end_in_a_defined_way() {
     let fs = start(&sdk, "screen_bad", 10_000);
     let reply = fs.api("originate {origination_caller_id_number=5550010}loopback/amd_screen/amd_screen caller_human XML flows_test");
     assert!(reply.contains("SERVICE_UNAVAILABLE"), "no destination: {reply}");
-    assert_eq!(logged(&fs, "ERR", "amd_screen: 5550010 refused: amd_screen_destination is not set").len(), 1, "{}", fs.tail(40));
+    assert_eq!(fs.logged("ERR", "amd_screen: 5550010 refused: amd_screen_destination is not set").len(), 1, "{}", fs.tail(40));
 
     api_ok(
         &fs,
@@ -242,10 +218,10 @@ fn screen_bad_settings_end_in_a_defined_way() {
     api_ok(&fs, "originate {origination_caller_id_number=5550013}loopback/screen_with_bad_setting/flows_test caller_human XML flows_test");
 
     let long = Duration::from_secs(30);
-    let busy = wait_logged(&fs, "WARNING", "amd_screen: 5550011: loopback/far_busy/flows_test not reached", long);
+    let busy = fs.wait_logged("WARNING", "amd_screen: 5550011: loopback/far_busy/flows_test not reached", long);
     assert!(busy.ends_with("(USER_BUSY)"), "{busy}");
     assert_eq!(cause(&hangup_of(&fs, "loopback/amd_screen-b", "5550011", long)), "USER_BUSY");
-    let noanswer = wait_logged(&fs, "WARNING", "amd_screen: 5550012: loopback/far_noanswer/flows_test not reached", long);
+    let noanswer = fs.wait_logged("WARNING", "amd_screen: 5550012: loopback/far_noanswer/flows_test not reached", long);
     assert!(noanswer.ends_with("(NO_ANSWER)"), "{noanswer}");
     assert_eq!(cause(&hangup_of(&fs, "loopback/amd_screen-b", "5550012", long)), "NO_ANSWER");
     for cid in ["5550011", "5550012"] {
@@ -253,9 +229,9 @@ fn screen_bad_settings_end_in_a_defined_way() {
         assert!(played >= 2, "{cid}: the caller is told\n{}", fs.tail(60));
     }
 
-    let typo = wait_logged(&fs, "WARNING", "voice_start: bad AMD parameter greting=", long);
+    let typo = fs.wait_logged("WARNING", "voice_start: bad AMD parameter greting=", long);
     assert!(typo.contains("unknown parameter"), "{typo}");
-    let screened = wait_logged(&fs, "NOTICE", "amd_screen: 5550013 is ", long);
+    let screened = fs.wait_logged("NOTICE", "amd_screen: 5550013 is ", long);
     assert!(screened.contains("is person (silent-after-intro, HUMAN-500-500): connecting"), "the good settings still apply: {screened}");
     all_clear(&fs);
     let agents = marks_where(&fs, "agent", "screen");
@@ -272,9 +248,9 @@ fn screen_without_a_free_amd_channel_connects_unscreened() {
     let fs = start_with(&sdk, "screen_full", 10_000, vec![("debug", "true"), ("max_channels", "0")]);
     screen_call(&fs, "5550020", "caller_silent", "");
     let long = Duration::from_secs(20);
-    wait_logged(&fs, "ERR", "voice_start: no AMD channel free", long);
-    wait_logged(&fs, "NOTICE", "amd_screen: 5550020 is unsure (error, ): connecting", long);
-    wait_logged(&fs, "CRIT", "AMDFLOW agent=screen ", long);
+    fs.wait_logged("ERR", "voice_start: no AMD channel free", long);
+    fs.wait_logged("NOTICE", "amd_screen: 5550020 is unsure (error, ): connecting", long);
+    fs.wait_logged("CRIT", "AMDFLOW agent=screen ", long);
     let agents = marks_where(&fs, "agent", "screen");
     assert_eq!(agents.len(), 1, "{agents:?}");
     assert_eq!(agents[0]["cid"], "5550020");
@@ -311,7 +287,7 @@ fn forward_bridges_people_and_drops_machines() {
     let inbound = hangup_of(&fs, "loopback/amd_forward-b", "5550101", long);
     hangup_of(&fs, "loopback/amd_forward-b", "5550102", long);
     fs.wait_no_channels(long);
-    let listened = logged(&fs, "NOTICE", "amd_forward: loopback/far_human-a answered by person (silent-after-intro, HUMAN-");
+    let listened = fs.logged("NOTICE", "amd_forward: loopback/far_human-a answered by person (silent-after-intro, HUMAN-");
     assert_eq!(listened.len(), 2, "both people were listened to and connected: {listened:?}");
     // amd_forward_settings reached the outbound leg of the first call (amd.conf.xml says 750).
     assert_eq!(listened.iter().filter(|l| l.contains("HUMAN-600-600")).count(), 1, "{listened:?}");
@@ -332,7 +308,7 @@ fn forward_bridges_people_and_drops_machines() {
     );
 
     // The machine first: dropped, then the person after it.
-    let dropped = wait_logged(&fs, "NOTICE", "amd_forward: loopback/far_machine-a answered by a machine", long);
+    let dropped = fs.wait_logged("NOTICE", "amd_forward: loopback/far_machine-a answered by a machine", long);
     assert!(dropped.contains("dropping it"), "{dropped}");
     let machine_leg = fs.events.named("CHANNEL_HANGUP_COMPLETE", |e| e.get("Channel-Name").map(String::as_str) == Some("loopback/far_machine-a"));
     assert_eq!(machine_leg.len(), 1);
@@ -346,7 +322,7 @@ fn forward_bridges_people_and_drops_machines() {
     assert!(seen.contains(&("human".into(), "5550101".into())), "the inbound caller's ID by default: {seen:?}");
     assert!(seen.contains(&("machine".into(), "5559999".into())), "the configured caller ID: {seen:?}");
     assert!(seen.contains(&("human".into(), "5559999".into())), "the configured caller ID: {seen:?}");
-    assert!(logged(&fs, "NOTICE", "no person reached").is_empty(), "{}", fs.tail(60));
+    assert!(fs.logged("NOTICE", "no person reached").is_empty(), "{}", fs.tail(60));
     all_clear(&fs);
 }
 
@@ -363,13 +339,13 @@ fn forward_gives_up_cleanly() {
     forward_call(&fs, "5550105", &far("far_machine"), "", "caller_impatient XML flows_test");
     let reply = fs.api("originate {origination_caller_id_number=5550106}loopback/amd_forward/amd_forward &park");
     assert!(reply.contains("SERVICE_UNAVAILABLE"), "no list: {reply}");
-    assert_eq!(logged(&fs, "ERR", "amd_forward: 5550106 refused: amd_forward_to is not set").len(), 1);
+    assert_eq!(fs.logged("ERR", "amd_forward: 5550106 refused: amd_forward_to is not set").len(), 1);
 
     let long = Duration::from_secs(30);
-    let fax = wait_logged(&fs, "NOTICE", "amd_forward: 5550103: no person reached", long);
+    let fax = fs.wait_logged("NOTICE", "amd_forward: 5550103: no person reached", long);
     assert!(fax.contains("(last: CALL_REJECTED)"), "{fax}");
-    assert!(logged(&fs, "NOTICE", "amd_forward: loopback/far_fax-a answered by a machine (fax, FAX-").len() == 1, "{}", fs.tail(60));
-    let noanswer = wait_logged(&fs, "NOTICE", "amd_forward: 5550104: no person reached", long);
+    assert!(fs.logged("NOTICE", "amd_forward: loopback/far_fax-a answered by a machine (fax, FAX-").len() == 1, "{}", fs.tail(60));
+    let noanswer = fs.wait_logged("NOTICE", "amd_forward: 5550104: no person reached", long);
     assert!(noanswer.contains("(last: NO_ANSWER)"), "{noanswer}");
     for cid in ["5550103", "5550104"] {
         let h = hangup_of(&fs, "loopback/amd_forward-b", cid, long);
@@ -378,7 +354,7 @@ fn forward_gives_up_cleanly() {
     }
 
     // The impatient caller.
-    wait_logged(&fs, "NOTICE", "AMD detection ended by hangup before a decision", long);
+    fs.wait_logged("NOTICE", "AMD detection ended by hangup before a decision", long);
     fs.wait_no_channels(long);
     let cancelled = fs.events.named("CHANNEL_HANGUP_COMPLETE", |e| e.get("Channel-Name").map(String::as_str) == Some("loopback/far_machine-a"));
     assert_eq!(cancelled.len(), 1, "{cancelled:?}");
@@ -391,7 +367,7 @@ fn forward_gives_up_cleanly() {
     let rang_us = micros(&cancelled[0], "end_uepoch").saturating_sub(micros(&cancelled[0], "start_uepoch"));
     assert!(rang_us < 10_000_000, "far leg ended {rang_us} µs after it started: not with the caller");
     assert_eq!(var(&cancelled[0], "amd_status"), "", "no result on the cancelled leg");
-    assert!(logged(&fs, "NOTICE", "amd_forward: 5550105").is_empty(), "no message for a caller who left");
+    assert!(fs.logged("NOTICE", "amd_forward: 5550105").is_empty(), "no message for a caller who left");
     all_clear(&fs);
 }
 
@@ -399,11 +375,11 @@ fn forward_gives_up_cleanly() {
 // 3. Redial until answered, then connect me (dialplan/amd_redial.lua).
 
 fn redial_lines(fs: &Fs, job: &str) -> Vec<String> {
-    logged(fs, "NOTICE", &format!("amd_redial[{job}] ")).into_iter().chain(logged(fs, "WARNING", &format!("amd_redial[{job}] "))).collect()
+    fs.logged("NOTICE", &format!("amd_redial[{job}] ")).into_iter().chain(fs.logged("WARNING", &format!("amd_redial[{job}] "))).collect()
 }
 
 fn wait_done(fs: &Fs, job: &str, timeout: Duration) -> String {
-    let line = wait_logged(fs, "NOTICE", &format!("amd_redial[{job}] done: "), timeout);
+    let line = fs.wait_logged("NOTICE", &format!("amd_redial[{job}] done: "), timeout);
     line.split_once("done: ").unwrap().1.to_string()
 }
 
@@ -453,8 +429,8 @@ fn redial_stops_gives_up_and_refuses_bad_arguments() {
     api_ok(&fs, "luarun amd_redial.lua stop nosuchjob");
 
     let long = Duration::from_secs(40);
-    wait_logged(&fs, "NOTICE", "amd_redial[stopme] attempt 2 of 100: USER_BUSY", long);
-    wait_logged(&fs, "NOTICE", "amd_redial[ringing] calling ", long);
+    fs.wait_logged("NOTICE", "amd_redial[stopme] attempt 2 of 100: USER_BUSY", long);
+    fs.wait_logged("NOTICE", "amd_redial[ringing] calling ", long);
     std::thread::sleep(Duration::from_millis(500));
     api_ok(&fs, "luarun amd_redial.lua stop stopme");
     api_ok(&fs, "luarun amd_redial.lua stop ringing");
@@ -469,13 +445,13 @@ fn redial_stops_gives_up_and_refuses_bad_arguments() {
     assert_eq!(wait_done(&fs, "ringing", long), "stopped");
     assert!(redial_lines(&fs, "ringing").iter().any(|l| l.ends_with("attempt 1 of 100: ORIGINATOR_CANCEL")), "the ringing call was cancelled");
     assert_eq!(wait_done(&fs, "userbusy", long), "user-unreachable (USER_BUSY)");
-    assert!(logged(&fs, "WARNING", "amd_redial[userbusy] the user loopback/far_busy/flows_test was not reached (USER_BUSY)").len() == 1);
+    assert!(fs.logged("WARNING", "amd_redial[userbusy] the user loopback/far_busy/flows_test was not reached (USER_BUSY)").len() == 1);
     assert_eq!(wait_done(&fs, "faxed", long), "fax");
     assert!(redial_lines(&fs, "faxed").iter().any(|l| l.contains("attempt 1 of 5: answered by machine (fax, FAX-")));
-    assert_eq!(logged(&fs, "WARNING", "amd_redial[nosuchjob] stop: no such job running").len(), 1);
-    assert_eq!(logged(&fs, "ERR", "amd_redial: a job name").len(), 2, "no name, and a name ending in _status");
-    assert_eq!(logged(&fs, "ERR", "amd_redial: a target and a user dial string are required").len(), 1);
-    assert_eq!(logged(&fs, "ERR", "amd_redial: interval_s must be a number").len(), 1);
+    assert_eq!(fs.logged("WARNING", "amd_redial[nosuchjob] stop: no such job running").len(), 1);
+    assert_eq!(fs.logged("ERR", "amd_redial: a job name").len(), 2, "no name, and a name ending in _status");
+    assert_eq!(fs.logged("ERR", "amd_redial: a target and a user dial string are required").len(), 1);
+    assert_eq!(fs.logged("ERR", "amd_redial: interval_s must be a number").len(), 1);
     assert!(["nouser", "badnum", "other_status"].iter().all(|j| redial_lines(&fs, j).is_empty()), "no job ran");
     assert!(marks_where(&fs, "agent", "user").is_empty(), "no user was called");
     all_clear(&fs);
@@ -497,11 +473,11 @@ fn redial_stops_only_on_a_stop_request() {
     let fs = start(&sdk, "redial_requests", 6_000);
     let long = Duration::from_secs(40);
     api_ok(&fs, &format!("luarun amd_redial.lua start rewritten {} {} 1 100", far("far_busy"), far("agent_user")));
-    wait_logged(&fs, "NOTICE", "amd_redial[rewritten] attempt 1 of 100: USER_BUSY", long);
+    fs.wait_logged("NOTICE", "amd_redial[rewritten] attempt 1 of 100: USER_BUSY", long);
     api_ok(&fs, "db delete/amd_redial/rewritten");
     std::thread::sleep(Duration::from_millis(1000));
     api_ok(&fs, "db insert/amd_redial/rewritten/running");
-    wait_logged(&fs, "NOTICE", "amd_redial[rewritten] attempt 3 of 100: USER_BUSY", long);
+    fs.wait_logged("NOTICE", "amd_redial[rewritten] attempt 3 of 100: USER_BUSY", long);
     api_ok(&fs, "luarun amd_redial.lua stop rewritten");
     assert_eq!(wait_done(&fs, "rewritten", long), "stopped");
 
@@ -587,7 +563,7 @@ fn page_amd_test_person_branch() {
     let sdk = sdk_or_skip!("page_amd_test_person_branch");
     let fs = start(&sdk, "amd_test_person", 6_000);
     api_ok(&fs, &format!("originate loopback/264/default &playback({})", crate_dir().join("tests/data/human_hello.wav").display()));
-    let line = wait_logged(&fs, "CRIT", "AMD result is => ", Duration::from_secs(20));
+    let line = fs.wait_logged("CRIT", "AMD result is => ", Duration::from_secs(20));
     assert_eq!(line, "AMD result is => person and AMD Status is => silent-after-intro");
     assert!(fs.log_text().contains("Processing  <0000000000>->person_found in context default"), "{}", fs.tail(60));
     all_clear(&fs);

@@ -588,6 +588,31 @@ impl Fs {
         }
     }
 
+    /// The message part of every log line at `level` (e.g. "NOTICE") that contains `needle`: the
+    /// application's own line, not the dialplan trace echoing its data, nor the NOTICE naming
+    /// each application run.
+    pub fn logged(&self, level: &str, needle: &str) -> Vec<String> {
+        let tag = format!("[{level}] ");
+        self.log_text()
+            .lines()
+            .filter_map(|l| l.split_once(&tag).map(|(_, rest)| rest))
+            .filter(|rest| rest.contains(needle) && !rest.contains(" Execute [depth="))
+            .map(|rest| rest.split_once(' ').map(|(_, msg)| msg).unwrap_or(rest).to_string())
+            .collect()
+    }
+
+    /// Waits for a log line at `level` containing `needle`; returns it.
+    pub fn wait_logged(&self, level: &str, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.logged(level, needle).into_iter().next() {
+                return l;
+            }
+            assert!(Instant::now() < deadline, "no [{level}] line with `{needle}` within {timeout:?}\n{}", self.tail(80));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The `AMDLIVE k=v ...` lines the test dialplan logs, as maps.
     pub fn marks(&self) -> Vec<Headers> {
         self.log_text()
