@@ -360,6 +360,28 @@ fn synthetic_training_folder(name: &str) -> PathBuf {
     dir
 }
 
+/// --policy-on: the threshold is chosen on another folder's calls, every voice of the training
+/// folder not held back fits the trees, and the model's notes name both.
+#[test]
+fn train_chooses_its_threshold_on_the_folders_it_is_given() {
+    let fit = synthetic_training_folder("train_fit");
+    let choose = synthetic_training_folder("train_choose");
+    let m = fit.join("model.json").display().to_string();
+    let (f, c) = (fit.display().to_string(), choose.display().to_string());
+    let out = amd(&["train", &f, "--policy-on", &c, "-o", &m, "--holdout", "25", "--trees", "20"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let calls = stdout.lines().find(|l| l.starts_with("calls: ")).expect("the calls line");
+    assert!(calls.starts_with("calls: 40 "), "{calls}");
+    assert!(calls.contains(&format!("40 calls from {c} chose the policy")), "{calls}");
+    // No training voice went to the policy: all but the held-back fit the trees.
+    let fit_calls: usize = calls.split("; ").nth(1).and_then(|p| p.split(' ').next()).and_then(|n| n.parse().ok()).expect("fit count");
+    let held: usize = calls.split(", ").last().and_then(|p| p.split(' ').next()).and_then(|n| n.parse().ok()).expect("held-back count");
+    assert_eq!(fit_calls + held, 40, "{calls}");
+    let model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    assert_eq!(model["notes"]["policy_on"], serde_json::json!([c]));
+}
+
 /// train learns a model from a labelled folder, reproducibly, reports it on held-back calls,
 /// and the model it writes is one eval and analyze decide with; a bad model file is refused.
 #[test]
