@@ -77,16 +77,15 @@ pub fn detector_rate(rate: u32) -> Result<u32, String> {
     target_rate(rate).ok_or_else(|| UnsupportedRate(rate).to_string())
 }
 
-/// Feeds `stream` to `detector` (made for [`detector_rate`] of the stream's rate) a FRAME_MS
-/// frame at a time, resampled as the module does, until the file ends or `done` says so.
+/// Feeds `stream` to `detector` a FRAME_MS frame at a time, resampled to the detector's rate as
+/// the module does, until the file ends or `done` says so.
 pub fn feed_stream(
     stream: &mut WavStream,
     detector: &mut Detector,
     on_event: &mut dyn FnMut(Event),
     done: impl Fn(&Detector) -> bool,
 ) -> Result<(), String> {
-    let rate = stream.sample_rate();
-    let target = detector_rate(rate)?;
+    let (rate, target) = (stream.sample_rate(), detector.sample_rate());
     let mut resampler = (target != rate).then(|| Resampler::new(rate, target));
     let frame = (rate * FRAME_MS / 1000).max(1) as usize;
     let (mut input, mut resampled) = (Vec::new(), Vec::new());
