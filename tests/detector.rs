@@ -234,6 +234,21 @@ fn fax_calling_tone_is_a_fax_machine() {
 }
 
 #[test]
+fn a_calling_tone_whose_onset_runs_on_from_a_burst_of_noise_is_a_fax_but_one_after_a_greeting_is_a_beep() {
+    // A comfort-noise gate switching on just before the CNG, or a codec smearing its onset, makes
+    // one stretch of sound that runs on into the tone: that is no greeting before it.
+    let mut s = Synth::new(8000);
+    s.silence(300).noise_burst(400, 3000.0).tone(500, 1100.0, 6000.0).silence(3000).tone(500, 1100.0, 6000.0).silence(500);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax), "{d:?}");
+    // A greeting, a pause, and a tone at 1100 Hz: a voicemail's beep.
+    let mut s = Synth::new(8000);
+    s.silence(300).syllables(1500, 180, 40, 3000.0).silence(400).tone(500, 1100.0, 3000.0).silence(3000);
+    let d = decide(&params("decision=rules"), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep), "{d:?}");
+}
+
+#[test]
 fn special_information_tones_are_a_machine() {
     let mut s = Synth::new(8000);
     s.silence(200).tone(274, 913.8, 4000.0).tone(274, 1370.6, 4000.0).tone(380, 1776.7, 4000.0).silence(500);

@@ -637,6 +637,14 @@ impl State {
         db >= self.floor.db() + needed
     }
 
+    /// Whether nothing but the tone itself was heard before it: no speech, or only sound that ran
+    /// on into the tone as one word (a codec or a comfort-noise gate smearing its onset).
+    fn nothing_said_before(&self, run: &ToneRun) -> bool {
+        let (start, sound_end) = self.talk_before_tone;
+        let ran_into_it = start == run.start_ms && sound_end.is_some_and(|end| end >= run.start_ms);
+        !self.spoke_before(run.start_ms) || (ran_into_it && self.talk.words() <= 1)
+    }
+
     /// Whether speech was heard before `at_ms`.
     fn spoke_before(&self, at_ms: u64) -> bool {
         self.talk.first_word_start().is_some_and(|s| s + MIN_BEEP_MS < at_ms)
@@ -649,7 +657,7 @@ impl State {
                 if tone::is_ced(&run) {
                     return if run.duration_ms >= MIN_CED_MS { machine(Cause::Fax) } else { None };
                 }
-                if tone::is_cng(&run) && !self.spoke_before(run.start_ms) {
+                if tone::is_cng(&run) && self.nothing_said_before(&run) {
                     return if run.duration_ms >= MIN_CNG_MS { machine(Cause::Fax) } else { None };
                 }
                 if let (Some(first), Some(second)) = (self.sit.first, self.sit.second) {
