@@ -778,20 +778,22 @@ fn a_tone_over_a_room_of_voices_is_no_beep_unless_it_is_as_loud_as_the_voice() {
 
 #[test]
 fn a_tone_lost_in_the_background_far_under_the_voice_is_no_beep() {
-    // After a loud "Hello?" over a noisy line, a tone a few dB over the noise and about 20 dB
-    // under the voice is not a voicemail's beep, which is made to be heard; one well over the
-    // noise is.
-    let hello_then_tone = |amp: f32| {
+    // After "Hello?" over a noisy line, a beep is made to be heard: the further under the voice
+    // it is, the further over the noise it stands. A tone a few dB over the noise and well under
+    // the voice is not one; a louder one is.
+    let hello_then_tone = |hello: f32, amp: f32| {
         let mut s = Synth::new(8000);
-        s.silence(1200).noise_burst(600, 10000.0).silence(300).tone(400, 1000.0, amp).silence(2500);
+        s.silence(1200).noise_burst(600, hello).silence(300).tone(400, 1000.0, amp).silence(2500);
         s.add_noise(300.0);
         s
     };
     let p = params("decision=rules");
-    let d = decide(&p, &hello_then_tone(2000.0));
-    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep), "{d:?}");
-    let d = decide(&p, &hello_then_tone(450.0));
-    assert_ne!(d.cause, Cause::Beep, "{d:?}");
+    for (hello, beep, lost) in [(10000.0, 2000.0, 450.0), (6000.0, 1000.0, 600.0)] {
+        let d = decide(&p, &hello_then_tone(hello, beep));
+        assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep), "hello {hello}, tone {beep}: {d:?}");
+        let d = decide(&p, &hello_then_tone(hello, lost));
+        assert_ne!(d.cause, Cause::Beep, "hello {hello}, tone {lost}: {d:?}");
+    }
 }
 
 /// A line carrying nothing but mains hum, rich in harmonics (a ground loop: 60 Hz and its
