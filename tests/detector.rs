@@ -248,6 +248,29 @@ fn a_calling_tone_whose_onset_runs_on_from_a_burst_of_noise_is_a_fax_but_one_aft
     assert_eq!((d.status, d.cause), (Status::Machine, Cause::Beep), "{d:?}");
 }
 
+/// Through a mobile codec in noise a signalling tone drops out for a coded frame or two, the
+/// band filled with noise. CED every 250 ms, SIT a little after each segment starts.
+#[test]
+fn signalling_tones_that_drop_out_for_a_frame_or_two_are_still_named() {
+    let mut s = Synth::new(8000);
+    s.silence(300);
+    for _ in 0..8 {
+        s.tone(250, 2100.0, 4000.0).noise_burst(40, 3000.0);
+    }
+    s.silence(1000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Fax), "{d:?}");
+
+    let mut s = Synth::new(8000);
+    s.silence(200);
+    for (ms, hz) in [(274, 913.8), (274, 1370.6), (380, 1776.7)] {
+        s.tone(40, hz, 4000.0).noise_burst(40, 3000.0).tone(ms - 80, hz, 4000.0);
+    }
+    s.silence(500).syllables(2000, 180, 20, 3000.0).silence(1000);
+    let d = decide(&Params::default(), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::Sit), "{d:?}");
+}
+
 #[test]
 fn special_information_tones_are_a_machine() {
     let mut s = Synth::new(8000);

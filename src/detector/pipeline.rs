@@ -750,7 +750,7 @@ impl State {
     /// music on a TV, already fading when it is judged).
     fn ends_greeting(&self, run: &ToneRun, after_quiet: bool) -> bool {
         let prominent = |talker: f32| run.level_db - self.floor.db() >= BEEP_PROMINENCE * (talker - run.level_db);
-        after_quiet && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB && prominent(t))
+        after_quiet && !self.tones.was_bridged(run.start_ms) && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB && prominent(t))
     }
 
     fn measure(&self, now: u64) -> Evidence {

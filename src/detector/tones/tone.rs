@@ -37,6 +37,11 @@ const MAX_MISSES: u8 = 1;
 /// something else starting: it is forgiven for one block more than an odd block is.
 const WOBBLE_DB: f32 = 8.0;
 const MAX_WOBBLE_MISSES: u8 = MAX_MISSES + 1;
+/// A tone at a signalling frequency (CED, CNG, a SIT segment) through a mobile codec in noise
+/// goes unseen for up to this many blocks (two or so of the codec's 20 ms frames) and comes back
+/// in its band: it is the same tone, which its own rules (a CED's length, a SIT's segments) judge
+/// whole. Such a run is no beep: notes of music fall in these bands too.
+const MAX_SIGNAL_MISSES: u8 = 5;
 /// A block this far under the tone is a lost packet (or a splice), not the tone ending...
 const DROPOUT_DB: f32 = 20.0;
 /// ... for as long as a few lost packets last; after that the tone has stopped.
@@ -336,6 +341,8 @@ pub enum ToneUpdate {
 pub struct ToneTracker {
     run: Option<ToneRun>,
     misses: u8,
+    /// Start of the latest run carried over a gap only a signalling tone is forgiven.
+    bridged: Option<u64>,
     /// Blocks still to forgive after a lost packet.
     grace: u8,
     /// Blocks in a row the level has collapsed.
@@ -357,6 +364,12 @@ impl ToneTracker {
     /// too, and must not be carried into a beep's length by it.
     pub fn following(&self) -> Option<ToneObservation> {
         self.run.filter(|r| r.duration_ms >= CONTINUE_AFTER_MS).map(|r| ToneObservation { freq: r.freq, freq2: r.freq2 })
+    }
+
+    /// Whether the run that started at `start_ms` was carried over a gap only a signalling tone
+    /// is forgiven (see MAX_SIGNAL_MISSES).
+    pub fn was_bridged(&self, start_ms: u64) -> bool {
+        self.bridged == Some(start_ms)
     }
 
     /// Where the run being followed started, if one is.
@@ -409,6 +422,9 @@ impl ToneTracker {
                 self.steady_db = expected + STEADY_LEVEL_SMOOTHING * surprise;
                 self.trend_db = (trend + TREND_SMOOTHING * surprise).clamp(-MAX_DECAY_DB, 0.0);
                 run.duration_ms = block_end_ms.saturating_sub(run.start_ms).saturating_sub(WINDOW_LAG_MS / 2);
+                if self.misses > MAX_WOBBLE_MISSES {
+                    self.bridged = Some(run.start_ms);
+                }
                 self.misses = 0;
                 self.grace = 0;
                 self.dropout = 0;
@@ -435,7 +451,13 @@ impl ToneTracker {
             }
             self.misses += 1;
             let wobbling = same_tone && level_step < WOBBLE_DB;
-            let forgiven = if wobbling { MAX_WOBBLE_MISSES } else { MAX_MISSES };
+            let forgiven = if signal.is_some() {
+                MAX_SIGNAL_MISSES
+            } else if wobbling {
+                MAX_WOBBLE_MISSES
+            } else {
+                MAX_MISSES
+            };
             if self.misses <= forgiven && !other_tone {
                 return None;
             }
@@ -604,11 +626,12 @@ mod tests {
         last
     }
 
+    // 1200 Hz: no signalling frequency (those are followed through longer gaps, see below).
     #[test]
     fn a_tone_run_starts_continues_and_ends() {
         let mut tracker = ToneTracker::default();
-        assert_eq!(steady(&mut tracker, 10, 10, 1000.0), None, "the first block only opens a run");
-        let last = steady(&mut tracker, 20, 300, 1000.0);
+        assert_eq!(steady(&mut tracker, 10, 10, 1200.0), None, "the first block only opens a run");
+        let last = steady(&mut tracker, 20, 300, 1200.0);
         assert!(matches!(last, Some(ToneUpdate::Ongoing(r)) if r.duration_ms >= 250));
         assert_eq!(tracker.update(310, None, -21.0, true), None, "one odd block is forgiven");
         assert!(matches!(tracker.update(320, None, -21.0, true), Some(ToneUpdate::Ended(_))), "a second is not");
@@ -618,7 +641,7 @@ mod tests {
     #[test]
     fn a_lost_packet_does_not_split_a_tone_but_silence_ends_it() {
         let mut tracker = ToneTracker::default();
-        steady(&mut tracker, 10, 200, 1000.0);
+        steady(&mut tracker, 10, 200, 1200.0);
         let start = tracker.current_start();
         // 20 ms of zeros, then three blocks whose window still holds the gap.
         for t in [210, 220] {
@@ -627,7 +650,7 @@ mod tests {
         for t in [230, 240, 250] {
             assert_eq!(tracker.update(t, None, -20.0, true), None);
         }
-        assert!(matches!(steady(&mut tracker, 260, 300, 1000.0), Some(ToneUpdate::Ongoing(_))));
+        assert!(matches!(steady(&mut tracker, 260, 300, 1200.0), Some(ToneUpdate::Ongoing(_))));
         assert_eq!(tracker.current_start(), start, "one run across the gap");
 
         // The tone stops for good: a few blocks later it has ended.
@@ -641,6 +664,27 @@ mod tests {
         let (at, run) = ended.expect("ended");
         assert!(at <= 310 + 10 * u64::from(MAX_DROPOUT_BLOCKS + MAX_MISSES + 1), "ended at {at}");
         assert_eq!(run.end_ms(), run.start_ms + run.duration_ms);
+    }
+
+    #[test]
+    fn a_signalling_tone_unseen_for_a_few_blocks_is_one_run_and_marked_so() {
+        // A CED through a mobile codec in noise: unseen for five blocks, then back in its band.
+        let mut tracker = ToneTracker::default();
+        steady(&mut tracker, 10, 200, 2100.0);
+        let start = tracker.current_start().expect("a run");
+        for t in (210..=250).step_by(10) {
+            assert_eq!(tracker.update(t, None, -25.0, true), None, "block {t} forgiven");
+        }
+        assert!(matches!(steady(&mut tracker, 260, 400, 2103.0), Some(ToneUpdate::Ongoing(r)) if r.start_ms == start && r.duration_ms >= 350));
+        assert!(tracker.was_bridged(start), "carried over a gap no beep is forgiven");
+        // Any other tone is forgiven two blocks at most.
+        let mut tracker = ToneTracker::default();
+        steady(&mut tracker, 10, 200, 1200.0);
+        let mut ended = false;
+        for t in (210..=250).step_by(10) {
+            ended |= matches!(tracker.update(t, None, -25.0, true), Some(ToneUpdate::Ended(_)));
+        }
+        assert!(ended);
     }
 
     #[test]
