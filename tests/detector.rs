@@ -677,6 +677,28 @@ fn decide_with(model: std::sync::Arc<DecisionModel>, p: &Params, s: &Synth) -> (
 }
 
 #[test]
+fn machine_confidence_replaces_the_models_own_threshold() {
+    let mut s = Synth::new(8000);
+    s.silence(500).syllables(4000, 180, 20, 3000.0).silence(2000);
+    // The model gives 0.95: enough for its own threshold (0.9) and for machine_confidence=95,
+    // not for 96; 0 keeps the model's own.
+    let model = || constant_model(0.95, 0.9);
+    for (data, status) in [("", Status::Machine), ("machine_confidence=0", Status::Machine), ("machine_confidence=95", Status::Machine), ("machine_confidence=96", Status::Person)] {
+        let (d, _) = decide_with(model(), &params(data), &s);
+        assert_eq!(d.status, status, "{data}: {d:?}");
+    }
+    // The rules do not ask the model.
+    let (d, _) = decide_with(model(), &params("decision=rules,machine_confidence=99"), &s);
+    assert_eq!((d.status, d.cause), (Status::Machine, Cause::MaxIntro));
+    // 1 to 99 percent, or 0.
+    let mut p = Params::default();
+    assert!(p.set("machine_confidence", "100").is_err());
+    assert!(p.set("machine_confidence", "0.99").is_err());
+    assert!(p.set("machine_confidence", "99").is_ok());
+    assert_eq!(p.get("machine_confidence").as_deref(), Some("99"));
+}
+
+#[test]
 fn with_decision_model_a_timers_machine_verdict_stands_only_once_the_model_agrees() {
     let mut s = Synth::new(8000);
     s.silence(500).syllables(4000, 180, 20, 3000.0).silence(2000);

@@ -98,6 +98,10 @@ pub struct Params {
     pub late_machine_window: u32,
     /// Our addition: the learned model or mod_com_amd's timers (see [`DecisionMode`]).
     pub decision: DecisionMode,
+    /// Our addition: with `decision=model`, the model's P(machine), in percent, from which a
+    /// timer's `machine` verdict stands, in place of the model's own `machine_at` (0: the
+    /// model's own). Higher: fewer people called machines, fewer and later machines.
+    pub machine_confidence: u32,
 }
 
 /// The defaults are the values that detect best on our development corpus (see docs/accuracy.md);
@@ -126,6 +130,7 @@ impl Default for Params {
             detect_late_machine: false,
             late_machine_window: 10000,
             decision: DecisionMode::Model,
+            machine_confidence: 0,
         }
     }
 }
@@ -136,6 +141,7 @@ enum Kind {
     Count,
     Level,
     Decibels,
+    Percent,
     Flag,
 }
 
@@ -170,6 +176,7 @@ const SPECS: &[Spec] = &[
     Spec { name: "detect_late_machine", kind: Kind::Flag, min: 0, max: 1 },
     Spec { name: "late_machine_window", kind: Kind::Millis, min: 100, max: MAX_MS },
     Spec { name: "decision", kind: Kind::Decision, min: 0, max: 1 },
+    Spec { name: "machine_confidence", kind: Kind::Percent, min: 0, max: 99 },
 ];
 
 /// One of Asterisk app_amd's parameter names and the parameter of ours that means the same.
@@ -396,6 +403,7 @@ impl Params {
             "detect_late_machine" => Slot::Flag(&mut self.detect_late_machine),
             "late_machine_window" => Slot::Number(&mut self.late_machine_window),
             "decision" => Slot::Decision(&mut self.decision),
+            "machine_confidence" => Slot::Number(&mut self.machine_confidence),
             _ => unreachable!("every spec name has a field"),
         }
     }
@@ -414,6 +422,7 @@ fn unit(kind: &Kind) -> &'static str {
         Kind::Count => "(count)",
         Kind::Level => "(mean |sample|)",
         Kind::Decibels => "(dB)",
+        Kind::Percent => "(percent; 0: the model's own)",
         Kind::Flag => "",
     }
 }

@@ -815,7 +815,11 @@ impl State {
             self.judge_by_model(now, greeting_start);
             return true;
         }
-        now.is_multiple_of(STEP_MS) && self.judge_by_model(now, greeting_start) >= self.model.policy.machine_at
+        let machine_at = match self.params.machine_confidence {
+            0 => self.model.policy.machine_at,
+            percent => percent as f32 / 100.0,
+        };
+        now.is_multiple_of(STEP_MS) && self.judge_by_model(now, greeting_start) >= machine_at
     }
 
     fn judge_timing(&mut self, now: u64) -> Option<(Status, Cause)> {
