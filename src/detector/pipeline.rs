@@ -734,8 +734,8 @@ impl State {
 
     /// A beep after a `person` decision must be a recorded greeting's: steady as a generated tone
     /// is (not just through noise), out of a pause, about as loud as the voice, and within
-    /// LATE_BEEP_AFTER_TALK_MS of the talk before it. A tone on a TV behind a person who said
-    /// "Hello?" and waits comes at any time, often long after they spoke.
+    /// LATE_BEEP_AFTER_TALK_MS of the greeting's last sound before it. A tone on a TV behind a
+    /// person who said "Hello?" and waits comes at any time, often long after they spoke.
     fn is_late_beep(&self, run: &ToneRun) -> bool {
         let (start, talk_end) = self.talk_before_tone;
         let after_talk = start == run.start_ms && talk_end.is_some_and(|end| end <= run.start_ms + BLOCK_MS && run.start_ms <= end + LATE_BEEP_AFTER_TALK_MS);

@@ -40,7 +40,8 @@ const MAX_WOBBLE_MISSES: u8 = MAX_MISSES + 1;
 /// A tone at a signalling frequency (CED, CNG, a SIT segment) through a mobile codec in noise
 /// goes unseen for up to this many blocks (two or so of the codec's 20 ms frames) and comes back
 /// in its band: it is the same tone, which its own rules (a CED's length, a SIT's segments) judge
-/// whole. Such a run is no beep: notes of music fall in these bands too.
+/// whole. A run carried over more blocks than a wobbling tone is forgiven (MAX_WOBBLE_MISSES) is
+/// no beep: notes of music fall in these bands too.
 const MAX_SIGNAL_MISSES: u8 = 5;
 /// A block this far under the tone is a lost packet (or a splice), not the tone ending...
 const DROPOUT_DB: f32 = 20.0;
