@@ -7,8 +7,7 @@
 //!    8 kHz (high-passed, levels measured).
 //! 2. `sound/`: is the block somebody at the phone? The line's background level
 //!    (`sound::noise_floor`), how periodic the block is (`sound::voicing`, through a
-//!    `sound::mains_hum` notch where the line hums) and whether it is at the talker's own
-//!    pitch (`sound::talker_pitch`).
+//!    `sound::mains_hum` notch where the line hums).
 //! 3. `talk`: sound becomes words and talk segments with mod_com_amd's timers
 //!    (the Start and Stop Talking edges).
 //! 4. `tones/`: steady tones followed alongside talk: beeps, fax CED/CNG and SIT

@@ -37,14 +37,12 @@ pub struct Voicing {
     recent: [f32; PER_BLOCK + LAGS],
     /// Running autocorrelation at lags 0..LAGS.
     acf: [f32; LAGS],
-    /// Lag of the strongest peak at the last update: the pitch period, if the block was voiced.
-    lag: u8,
     hum: MainsHum,
 }
 
 impl Default for Voicing {
     fn default() -> Self {
-        Voicing { recent: [0.0; PER_BLOCK + LAGS], acf: [0.0; LAGS], lag: 0, hum: MainsHum::default() }
+        Voicing { recent: [0.0; PER_BLOCK + LAGS], acf: [0.0; LAGS], hum: MainsHum::default() }
     }
 }
 
@@ -64,28 +62,15 @@ impl Voicing {
         }
         let power = self.acf[0];
         if power <= 1.0 {
-            self.lag = 0;
             return 0.0;
         }
-        let (mut peak, mut lag) = (0.0f32, 0);
-        for (l, &a) in self.acf.iter().enumerate().take(MAX_LAG + 1).skip(MIN_LAG) {
-            if a > peak {
-                (peak, lag) = (a, l);
-            }
-        }
-        self.lag = lag as u8;
+        let peak = self.acf[MIN_LAG..=MAX_LAG].iter().fold(0.0f32, |m, &a| m.max(a));
         (peak / power).min(1.0)
     }
 
     /// The block just measured was the line's background: lets the hum filter learn from it.
     pub fn note_background(&mut self) {
         self.hum.note_background();
-    }
-
-    /// The pitch period found by the last update, in samples at 2 kHz (MIN_LAG..=MAX_LAG),
-    /// or 0 when it heard nothing. Only meaningful where that update found the block periodic.
-    pub fn pitch_lag(&self) -> usize {
-        usize::from(self.lag)
     }
 }
 
@@ -219,7 +204,6 @@ mod tests {
         let mut v = Voicing::default();
         let p = last(&mut v, &blocks(vowel, 20));
         assert!(p > 0.8, "vowel periodicity {p}");
-        assert_eq!(v.pitch_lag(), 2000 / 125, "a 125 Hz voice's period, in samples at 2 kHz");
 
         let mut seed = 3;
         let samples: Vec<f32> = (0..8000).map(|_| noise(&mut seed)).collect();
