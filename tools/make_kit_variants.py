@@ -5,7 +5,8 @@ repository, in the corpus format (labels.csv, segments.jsonl, WAVs) that `amd ev
 Usage:
   python3 tools/make_kit_variants.py tv     SEED N OUTDIR   [--kit DIR]
   python3 tools/make_kit_variants.py beeps  SEED N OUTDIR   [--kit DIR]
-  python3 tools/make_kit_variants.py codecs OUTDIR DRAW...  [--kit DIR]
+  python3 tools/make_kit_variants.py tones  SEED N OUTDIR   [--kit DIR]
+  python3 tools/make_kit_variants.py codecs OUTDIR DRAW...  [--codecs LIST] [--speech] [--kit DIR]
 
   tv      N calls of the kit's hard-conditions stage with a TV (music and a talker) behind every
           human and machine (the kit puts one behind a fifth of them, in a fifth of its calls):
@@ -13,8 +14,14 @@ Usage:
   beeps   N calls of the kit's base stage whose machines end their greeting with the beep shapes
           the kit can make but its draws do not use: harmonic-rich buzzers (40%), triple short
           beeps (40%) and two-tone beeps (20%).
-  codecs  the 8 kHz fax and SIT calls of each DRAW (folders the kit wrote), each round-tripped
-          through GSM 06.10 and through AMR-NB with the kit's own dsp.codec_roundtrip (sox).
+  tones   N calls of the kit's base stage, half fax and half SIT, the fax calls in equal thirds
+          ANSam (2100 Hz with its 15 Hz modulation and phase reversals) then V.21, CED then V.21,
+          and CNG (the kit's draws have no ANSam).
+  codecs  the 8 kHz fax and SIT calls of each DRAW (folders the kit wrote; with --speech every
+          8 kHz call), each round-tripped through every codec of --codecs (default gsm,amrnb):
+          gsm (GSM 06.10), amrnb (AMR-NB) and g722 (G.722, through 16 kHz) with the kit's own
+          dsp.codec_roundtrip (sox, ffmpeg); opusK (Opus at K kbit/s, e.g. opus12, in its VoIP
+          mode, through ffmpeg's libopus), which the kit does not have.
 
 The kit (default ../shared/corpus-kit beside the repository, or --kit) does the rendering; this
 only chooses what it renders. Requirements: those of the kit (its install_deps.sh).
@@ -22,8 +29,12 @@ only chooses what it renders. Requirements: those of the kit (its install_deps.s
 import argparse
 import csv
 import os
+import subprocess
 import sys
+import tempfile
 from multiprocessing import Pool
+
+import numpy as np
 
 
 def load_kit(path):
@@ -58,21 +69,49 @@ def beeps(mc, seed, n, out):
     return mc.write_set("dev", rendered, os.path.abspath(out), seed)
 
 
-def codecs(dsp, out, draws):
+def tones(mc, seed, n, out):
+    cfg = mc.SETS["dev"]
+    cfg.update(n=n, out=".", byte_budget=1 << 40)
+    cfg["fax_variants"] = [("ansam_v21", 1.0), ("ced_v21", 1.0), ("cng", 1.0)]
+    mc.SHARE.update(human=0.0, machine=0.0, fax=0.5, sit=0.5, silence=0.0)
+    with Pool() as p:
+        rendered = p.map(mc.render_item, mc.plan("dev", seed), chunksize=2)
+    return mc.write_set("dev", rendered, os.path.abspath(out), seed)
+
+
+def opus_roundtrip(dsp, x, fs, kbps):
+    """Encodes and decodes through libopus (VoIP mode) at kbps, back at fs, the length kept."""
+    ffmpeg = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+    with tempfile.TemporaryDirectory(prefix="amd_opus_") as td:
+        src, mid, dst = (os.path.join(td, n) for n in ("in.wav", "mid.ogg", "out.wav"))
+        dsp.write_wav(src, x, fs)
+        subprocess.run(ffmpeg + ["-i", src, "-c:a", "libopus", "-b:a", f"{kbps}k", "-application", "voip", mid], check=True)
+        subprocess.run(ffmpeg + ["-i", mid, "-ar", str(fs), "-c:a", "pcm_s16le", dst], check=True)
+        y, _ = dsp.read_wav(dst)
+    return np.concatenate([y, np.zeros(max(0, len(x) - len(y)))])[: len(x)]
+
+
+def roundtrip(dsp, x, fs, codec):
+    if codec.startswith("opus"):
+        return opus_roundtrip(dsp, x, fs, int(codec[4:]))
+    return dsp.codec_roundtrip(x, fs, codec)
+
+
+def codecs(dsp, out, draws, names, speech):
     os.makedirs(out, exist_ok=True)
     rows = []
     for d in draws:
         with open(os.path.join(d, "labels.csv"), newline="") as f:
             for r in csv.DictReader(f):
-                if r["truth"] not in ("fax", "sit") or r["sample_rate"] != "8000":
+                if (r["truth"] not in ("fax", "sit") and not speech) or r["sample_rate"] != "8000":
                     continue
                 x, fs = dsp.read_wav(os.path.join(d, r["file"]))
-                for codec in ("gsm", "amrnb"):
+                for codec in names:
                     name = f"{os.path.basename(os.path.normpath(d))}_{codec}_{r['file']}"
-                    dsp.write_wav(os.path.join(out, name), dsp.codec_roundtrip(x, fs, codec), fs)
+                    dsp.write_wav(os.path.join(out, name), roundtrip(dsp, x, fs, codec), fs)
                     rows.append(dict(r, file=name, condition=f"{r['condition']}+{codec}"))
     if not rows:
-        sys.exit("no 8 kHz fax or SIT calls in " + ", ".join(draws))
+        sys.exit("no 8 kHz calls to round-trip in " + ", ".join(draws))
     with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
@@ -83,8 +122,10 @@ def codecs(dsp, out, draws):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["tv", "beeps", "codecs"])
+    ap.add_argument("kind", choices=["tv", "beeps", "tones", "codecs"])
     ap.add_argument("args", nargs="+")
+    ap.add_argument("--codecs", default="gsm,amrnb", help="codecs: gsm, amrnb, g722, opusK (K kbit/s)")
+    ap.add_argument("--speech", action="store_true", help="codecs: every 8 kHz call, not only fax and SIT")
     ap.add_argument("--kit", default=os.path.join(here, "..", "..", "shared", "corpus-kit"))
     a = ap.parse_args()
     if not os.path.isfile(os.path.join(a.kit, "make_corpus.py")):
@@ -93,12 +134,21 @@ def main():
     if a.kind == "codecs":
         if len(a.args) < 2:
             sys.exit("codecs OUTDIR DRAW...")
-        print(codecs(dsp, a.args[0], a.args[1:]))
+        names = [c for c in a.codecs.split(",") if c]
+        unknown = [c for c in names if c not in ("gsm", "amrnb", "g722") and not (c.startswith("opus") and c[4:].isdigit())]
+        if unknown or not names:
+            sys.exit(f"unknown codec {', '.join(unknown)}: gsm, amrnb, g722, opusK")
+        print(codecs(dsp, a.args[0], a.args[1:], names, a.speech))
         return
     if len(a.args) != 3:
         sys.exit(f"{a.kind} SEED N OUTDIR")
     seed, n, out = int(a.args[0]), int(a.args[1]), a.args[2]
-    print(tv(mc, extension, seed, n, out) if a.kind == "tv" else beeps(mc, seed, n, out))
+    if a.kind == "tv":
+        print(tv(mc, extension, seed, n, out))
+    elif a.kind == "tones":
+        print(tones(mc, seed, n, out))
+    else:
+        print(beeps(mc, seed, n, out))
 
 
 if __name__ == "__main__":
