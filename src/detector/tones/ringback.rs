@@ -34,8 +34,8 @@ const RING_SHARE: f32 = 0.85;
 /// still; line noise and codecs (GSM, AMR at 4.75 kbit/s) move it by up to 8 Hz.
 const CENTRE_TOLERANCE_HZ: f32 = 10.0;
 /// Blocks the ring must be seen in before it is taken for one (a pulsed ring in noise drops out
-/// of some blocks between): 80 ms of a steady ring (on kit draws 60 or 100 ms change no
-/// decision), short enough that the ring's onset stays shorter than a word (noise_min_length is
+/// of some blocks between): 80 ms of a steady ring (on 10,224 kit draw calls 60 or 100 ms change
+/// two decisions at most), short enough that the ring's onset stays shorter than a word (noise_min_length is
 /// 120 ms by default) and starts no greeting.
 const ESTABLISH_BLOCKS: u8 = 8;
 /// Blocks in a row the ring may go unseen and still be ringing: a ring pulsed at 16 Hz in line
