@@ -178,6 +178,21 @@ fn a_beep_after_a_short_greeting_is_a_machine() {
 }
 
 #[test]
+fn a_tone_under_the_beep_band_after_a_greeting_is_no_beep() {
+    // 280 Hz: a mains hum's harmonic, or a pitch period that packet-loss concealment repeated,
+    // can stand out of a pause that clear; beeps are made from 300 Hz up, as the beep that ends
+    // a greeting already called machine must be.
+    let call = |hz: f32| {
+        let mut s = Synth::new(8000);
+        s.silence(500).noise_burst(600, 3000.0).silence(300).tone(400, hz, 4000.0).silence(2000);
+        let d = decide(&Params::default(), &s);
+        (d.status, d.cause)
+    };
+    assert_eq!(call(280.0), (Status::Person, Cause::SilentAfterIntro));
+    assert_eq!(call(440.0), (Status::Machine, Cause::Beep));
+}
+
+#[test]
 fn two_tone_beeps_count_too() {
     let mut s = Synth::new(8000);
     s.silence(500).noise_burst(600, 3000.0).silence(300);

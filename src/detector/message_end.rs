@@ -136,7 +136,7 @@ pub fn is_greeting_beep(run: &ToneRun, ends_greeting: impl Fn(&ToneRun) -> bool)
     run.duration_ms >= MIN_MESSAGE_BEEP_MS && in_beep_band(run) && tone::is_steady_through_noise(run) && ends_greeting(run)
 }
 
-fn in_beep_band(run: &ToneRun) -> bool {
+pub fn in_beep_band(run: &ToneRun) -> bool {
     let ok = |f: f32| (BEEP_LOWEST_HZ..=BEEP_HIGHEST_HZ).contains(&f);
     ok(run.freq) && run.freq2.is_none_or(ok)
 }

@@ -8,7 +8,7 @@ use crate::detector::dsp::median::median_of_three;
 use crate::detector::dsp::swing::Swing;
 use crate::detector::frontend::{BlockStats, FrontEnd, BLOCK, BLOCK_MS, HISTORY};
 use crate::detector::late_machine::LateWatch;
-use crate::detector::message_end::{BlockView, MessageEndWatch};
+use crate::detector::message_end::{in_beep_band, BlockView, MessageEndWatch};
 use crate::detector::model::DecisionModel;
 use crate::detector::params::{DecisionMode, Params};
 use crate::detector::sound::noise_floor::{level_db, NoiseFloor};
@@ -669,14 +669,17 @@ impl State {
         self.tones_after_quiet.iter().any(|&(start, quiet)| start == run.start_ms && quiet)
     }
 
-    /// A beep that decides `machine`: steady, after speech, out of a pause and about as loud as
-    /// the voice, and not over a background of voices heard before anybody spoke (a TV, other
-    /// talkers), where a steady tone is as likely the TV's music as a voicemail's beep, unless it
-    /// is as loud as the voice and stands far over the room, as no TV behind a caller does.
+    /// A beep that decides `machine`: in the band beeps are made in (as the beep that ends a
+    /// greeting already called machine must be), steady, after speech, out of a pause and about
+    /// as loud as the voice, and not over a background of voices heard before anybody spoke (a
+    /// TV, other talkers), where a steady tone is as likely the TV's music as a voicemail's beep,
+    /// unless it is as loud as the voice and stands far over the room, as no TV behind a caller
+    /// does.
     fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
         let over_the_room = self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_OVER_VOICES_BELOW_TALKER_DB)
             && run.level_db >= self.floor.db() + BEEP_OVER_VOICES_DB;
         self.params.detect_beep
+            && in_beep_band(run)
             && (!self.background_voicing.is_voiced() || over_the_room)
             && tone::is_steady(run)
             && self.spoke_before(run.start_ms)
