@@ -7,6 +7,7 @@ Usage:
   python3 tools/make_kit_variants.py beeps  SEED N OUTDIR   [--kit DIR]
   python3 tools/make_kit_variants.py tones  SEED N OUTDIR   [--kit DIR]
   python3 tools/make_kit_variants.py codecs OUTDIR DRAW...  [--codecs LIST] [--speech] [--kit DIR]
+  python3 tools/make_kit_variants.py loss   OUTDIR PERCENT DRAW...  [--kit DIR]
 
   tv      N calls of the kit's hard-conditions stage with a TV (music and a talker) behind every
           human and machine (the kit puts one behind a fifth of them, in a fifth of its calls):
@@ -22,6 +23,11 @@ Usage:
           gsm (GSM 06.10), amrnb (AMR-NB) and g722 (G.722, through 16 kHz) with the kit's own
           dsp.codec_roundtrip (sox, ffmpeg); opusK (Opus at K kbit/s, e.g. opus12, in its VoIP
           mode, through ffmpeg's libopus), which the kit does not have.
+  loss    every call of each DRAW with PERCENT of its 20 ms packets lost, in bursts (a two-state
+          model whose lost runs last two packets on average), and concealed as a G.711 decoder
+          does (ITU-T G.711 Appendix I in outline): a lost packet repeats the last pitch period
+          heard (2.5-15 ms, by autocorrelation), the second in a row at half level, later ones
+          are silent. The kit's own drop20ms_zero conditions only zero the packets.
 
 The kit (default ../shared/corpus-kit beside the repository, or --kit) does the rendering; this
 only chooses what it renders. Requirements: those of the kit (its install_deps.sh).
@@ -119,10 +125,57 @@ def codecs(dsp, out, draws, names, speech):
     return f"{len(rows)} calls -> {out}"
 
 
+def conceal_losses(x, fs, percent, rng):
+    """x with percent of its 20 ms packets lost in bursts and concealed (see the docstring)."""
+    n = int(0.02 * fs)
+    lo, hi = int(0.0025 * fs), int(0.015 * fs)
+    y = x.copy()
+    stay = 0.5  # P(lost | last lost): lost runs of 2 packets on average
+    start = (percent / 100.0) * (1 - stay) / (1 - percent / 100.0)  # P(lost | last received)
+    lost, run = False, 0
+    for k in range(0, len(x) - n + 1, n):
+        lost = rng.random() < (stay if lost else start)
+        if not lost:
+            run = 0
+            continue
+        gain = max(0.0, 1.0 - 0.5 * run)
+        run += 1
+        seg = y[max(0, k - 2 * n):k]
+        if gain == 0.0 or len(seg) <= 2 * hi:
+            y[k:k + n] = 0.0
+            continue
+        corr = [np.dot(seg[p:], seg[:-p]) / (len(seg) - p) for p in range(lo, hi + 1)]
+        period = lo + int(np.argmax(corr))
+        cycle = seg[-period:]
+        y[k:k + n] = gain * np.tile(cycle, n // period + 1)[:n]
+    return y
+
+
+def loss(dsp, out, percent, draws):
+    import zlib
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    for d in draws:
+        with open(os.path.join(d, "labels.csv"), newline="") as f:
+            for r in csv.DictReader(f):
+                x, fs = dsp.read_wav(os.path.join(d, r["file"]))
+                name = f"{os.path.basename(os.path.normpath(d))}_loss{percent}_{r['file']}"
+                rng = np.random.default_rng(zlib.crc32(name.encode()))
+                dsp.write_wav(os.path.join(out, name), conceal_losses(x, fs, percent, rng), fs)
+                rows.append(dict(r, file=name, condition=f"{r['condition']}+plc_loss{percent}"))
+    if not rows:
+        sys.exit("no calls in " + ", ".join(draws))
+    with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    return f"{len(rows)} calls -> {out}"
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["tv", "beeps", "tones", "codecs"])
+    ap.add_argument("kind", choices=["tv", "beeps", "tones", "codecs", "loss"])
     ap.add_argument("args", nargs="+")
     ap.add_argument("--codecs", default="gsm,amrnb", help="codecs: gsm, amrnb, g722, opusK (K kbit/s)")
     ap.add_argument("--speech", action="store_true", help="codecs: every 8 kHz call, not only fax and SIT")
@@ -131,6 +184,11 @@ def main():
     if not os.path.isfile(os.path.join(a.kit, "make_corpus.py")):
         sys.exit(f"no corpus-kit at {a.kit} (give --kit DIR)")
     mc, extension, dsp = load_kit(a.kit)
+    if a.kind == "loss":
+        if len(a.args) < 3 or not a.args[1].isdigit() or not 0 < int(a.args[1]) < 50:
+            sys.exit("loss OUTDIR PERCENT DRAW...  (PERCENT from 1 to 49)")
+        print(loss(dsp, a.args[0], int(a.args[1]), a.args[2:]))
+        return
     if a.kind == "codecs":
         if len(a.args) < 2:
             sys.exit("codecs OUTDIR DRAW...")
