@@ -15,6 +15,11 @@ pub fn level_db(level: f32) -> f32 {
 /// no noise at all) is the background.
 const DIGITAL_SILENCE: f32 = 2.0;
 const DIGITAL_SILENCE_BLOCKS: u32 = 10;
+/// A lost packet's edges: the block where the line drops into digital silence, and the one where
+/// it comes back, hold part of the packet before or after and part of the gap, and measure far
+/// under the line's background without being any of it. A block this many dB under the floor
+/// next to digital silence is such an edge, and says nothing about the background either.
+const EDGE_UNDER_FLOOR_DB: f32 = 6.0;
 /// Smoothing of the block level before taking minima (share of the gap closed per block).
 const SMOOTHING: f32 = 0.3;
 /// The window is SUBWINDOWS sub-windows of SUBWINDOW_BLOCKS blocks each.
@@ -35,6 +40,9 @@ pub struct NoiseFloor {
     current_min: f32,
     current_blocks: u32,
     digital_silence_run: u32,
+    /// The last block, held back while it stood EDGE_UNDER_FLOOR_DB under the floor: if digital
+    /// silence follows, it was a lost packet's leading edge.
+    held_back: Option<f32>,
     /// Blocks of the start-up still to pass over.
     start_up: u32,
 }
@@ -48,6 +56,7 @@ impl Default for NoiseFloor {
             current_min: f32::INFINITY,
             current_blocks: 0,
             digital_silence_run: 0,
+            held_back: None,
             start_up: START_UP_BLOCKS,
         }
     }
@@ -71,13 +80,31 @@ impl NoiseFloor {
 
     pub fn update(&mut self, level: f32) {
         if level < DIGITAL_SILENCE {
+            self.held_back = None;
             self.digital_silence_run += 1;
             if self.digital_silence_run < DIGITAL_SILENCE_BLOCKS {
                 return;
             }
-        } else {
-            self.digital_silence_run = 0;
+            self.learn(level);
+            return;
         }
+        let after_gap = self.digital_silence_run > 0;
+        self.digital_silence_run = 0;
+        let under = self.is_settled() && level_db(level) < self.db() - EDGE_UNDER_FLOOR_DB;
+        if under && after_gap {
+            return;
+        }
+        if let Some(held) = self.held_back.take() {
+            self.learn(held);
+        }
+        if under {
+            self.held_back = Some(level);
+            return;
+        }
+        self.learn(level);
+    }
+
+    fn learn(&mut self, level: f32) {
         if self.start_up > 0 {
             self.start_up -= 1;
             return;
@@ -128,6 +155,36 @@ mod tests {
             nf.update(if i % 36 < 30 { 2000.0 } else { 30.0 });
         }
         assert!(nf.db() < level_db(30.0) + 6.0, "floor {}", nf.db());
+    }
+
+    #[test]
+    fn a_lost_packets_edges_are_not_the_background() {
+        let mut nf = NoiseFloor::default();
+        for _ in 0..200 {
+            nf.update(400.0);
+        }
+        for _ in 0..5 {
+            // The block going into the gap, two of digital silence, the block coming out of it.
+            for level in [60.0, 0.0, 0.0, 40.0] {
+                nf.update(level);
+            }
+            for _ in 0..20 {
+                nf.update(400.0);
+            }
+        }
+        assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
+    }
+
+    #[test]
+    fn a_quieter_background_that_stays_is_learnt() {
+        let mut nf = NoiseFloor::default();
+        for _ in 0..200 {
+            nf.update(400.0);
+        }
+        for _ in 0..130 {
+            nf.update(40.0);
+        }
+        assert!((nf.db() - level_db(40.0)).abs() < 0.5, "floor {}", nf.db());
     }
 
     #[test]
