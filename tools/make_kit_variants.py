@@ -103,26 +103,35 @@ def roundtrip(dsp, x, fs, codec):
     return dsp.codec_roundtrip(x, fs, codec)
 
 
-def codecs(dsp, out, draws, names, speech):
+def derive(dsp, out, draws, keep, variants, what):
+    """Writes, for every call of each DRAW that keep(row) admits, one WAV per variant (tag,
+    condition, transform(x, fs, name)) named DRAW_TAG_FILE, and their labels.csv."""
     os.makedirs(out, exist_ok=True)
     rows = []
     for d in draws:
         with open(os.path.join(d, "labels.csv"), newline="") as f:
             for r in csv.DictReader(f):
-                if (r["truth"] not in ("fax", "sit") and not speech) or r["sample_rate"] != "8000":
+                if not keep(r):
                     continue
                 x, fs = dsp.read_wav(os.path.join(d, r["file"]))
-                for codec in names:
-                    name = f"{os.path.basename(os.path.normpath(d))}_{codec}_{r['file']}"
-                    dsp.write_wav(os.path.join(out, name), roundtrip(dsp, x, fs, codec), fs)
-                    rows.append(dict(r, file=name, condition=f"{r['condition']}+{codec}"))
+                for tag, condition, transform in variants:
+                    name = f"{os.path.basename(os.path.normpath(d))}_{tag}_{r['file']}"
+                    dsp.write_wav(os.path.join(out, name), transform(x, fs, name), fs)
+                    rows.append(dict(r, file=name, condition=f"{r['condition']}+{condition}"))
     if not rows:
-        sys.exit("no 8 kHz calls to round-trip in " + ", ".join(draws))
+        sys.exit(f"no {what} in " + ", ".join(draws))
     with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         w.writerows(rows)
     return f"{len(rows)} calls -> {out}"
+
+
+def codecs(dsp, out, draws, names, speech):
+    def keep(r):
+        return (speech or r["truth"] in ("fax", "sit")) and r["sample_rate"] == "8000"
+    variants = [(c, c, lambda x, fs, _name, c=c: roundtrip(dsp, x, fs, c)) for c in names]
+    return derive(dsp, out, draws, keep, variants, "8 kHz calls to round-trip")
 
 
 def conceal_losses(x, fs, percent, rng):
@@ -153,23 +162,10 @@ def conceal_losses(x, fs, percent, rng):
 
 def loss(dsp, out, percent, draws):
     import zlib
-    os.makedirs(out, exist_ok=True)
-    rows = []
-    for d in draws:
-        with open(os.path.join(d, "labels.csv"), newline="") as f:
-            for r in csv.DictReader(f):
-                x, fs = dsp.read_wav(os.path.join(d, r["file"]))
-                name = f"{os.path.basename(os.path.normpath(d))}_loss{percent}_{r['file']}"
-                rng = np.random.default_rng(zlib.crc32(name.encode()))
-                dsp.write_wav(os.path.join(out, name), conceal_losses(x, fs, percent, rng), fs)
-                rows.append(dict(r, file=name, condition=f"{r['condition']}+plc_loss{percent}"))
-    if not rows:
-        sys.exit("no calls in " + ", ".join(draws))
-    with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
-    return f"{len(rows)} calls -> {out}"
+
+    def conceal(x, fs, name):
+        return conceal_losses(x, fs, percent, np.random.default_rng(zlib.crc32(name.encode())))
+    return derive(dsp, out, draws, lambda _r: True, [(f"loss{percent}", f"plc_loss{percent}", conceal)], "calls")
 
 
 def main():
