@@ -128,23 +128,29 @@ impl NoiseFloor {
 mod tests {
     use super::*;
 
+    fn feed(nf: &mut NoiseFloor, level: f32, blocks: usize) {
+        for _ in 0..blocks {
+            nf.update(level);
+        }
+    }
+
+    fn assert_floor_at(nf: &NoiseFloor, level: f32) {
+        assert!((nf.db() - level_db(level)).abs() < 0.5, "floor {} against {}", nf.db(), level_db(level));
+    }
+
     #[test]
     fn settles_on_steady_noise_quickly() {
         let mut nf = NoiseFloor::default();
-        for _ in 0..10 {
-            nf.update(400.0);
-        }
-        assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
+        feed(&mut nf, 400.0, 10);
+        assert_floor_at(&nf, 400.0);
     }
 
     #[test]
     fn a_quiet_start_up_block_is_not_the_background() {
         let mut nf = NoiseFloor::default();
         nf.update(30.0);
-        for _ in 0..50 {
-            nf.update(400.0);
-        }
-        assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
+        feed(&mut nf, 400.0, 50);
+        assert_floor_at(&nf, 400.0);
     }
 
     #[test]
@@ -160,50 +166,34 @@ mod tests {
     #[test]
     fn a_lost_packets_edges_are_not_the_background() {
         let mut nf = NoiseFloor::default();
-        for _ in 0..200 {
-            nf.update(400.0);
-        }
+        feed(&mut nf, 400.0, 200);
         for _ in 0..5 {
             // The block going into the gap, two of digital silence, the block coming out of it.
             for level in [60.0, 0.0, 0.0, 40.0] {
                 nf.update(level);
             }
-            for _ in 0..20 {
-                nf.update(400.0);
-            }
+            feed(&mut nf, 400.0, 20);
         }
-        assert!((nf.db() - level_db(400.0)).abs() < 0.5, "floor {}", nf.db());
+        assert_floor_at(&nf, 400.0);
     }
 
     #[test]
     fn a_quieter_background_that_stays_is_learnt() {
         let mut nf = NoiseFloor::default();
-        for _ in 0..200 {
-            nf.update(400.0);
-        }
-        for _ in 0..130 {
-            nf.update(40.0);
-        }
-        assert!((nf.db() - level_db(40.0)).abs() < 0.5, "floor {}", nf.db());
+        feed(&mut nf, 400.0, 200);
+        feed(&mut nf, 40.0, 130);
+        assert_floor_at(&nf, 40.0);
     }
 
     #[test]
     fn rises_within_a_second_when_the_noise_gets_louder_and_ignores_digital_silence() {
         let mut nf = NoiseFloor::default();
-        for _ in 0..200 {
-            nf.update(30.0);
-        }
-        for _ in 0..5 {
-            nf.update(0.0);
-        }
+        feed(&mut nf, 30.0, 200);
+        feed(&mut nf, 0.0, 5);
         assert!((nf.db() - level_db(30.0)).abs() < 0.5, "a lost packet is not the background");
-        for _ in 0..130 {
-            nf.update(300.0);
-        }
-        assert!((nf.db() - level_db(300.0)).abs() < 0.5, "floor {}", nf.db());
-        for _ in 0..30 {
-            nf.update(0.0);
-        }
+        feed(&mut nf, 300.0, 130);
+        assert_floor_at(&nf, 300.0);
+        feed(&mut nf, 0.0, 30);
         assert!(nf.db() < 6.0, "a line gone digitally silent is quiet: floor {}", nf.db());
     }
 }
