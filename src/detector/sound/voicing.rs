@@ -21,8 +21,8 @@ const DECIMATION: usize = 4;
 const PER_BLOCK: usize = BLOCK / DECIMATION;
 /// Lags at 2 kHz: 5 (400 Hz, a child's or a high female voice) to 31 (65 Hz, under the lowest
 /// male voices; longer lags would mostly find mains hum and an idling engine's firing rate).
-pub const MIN_LAG: usize = 5;
-pub const MAX_LAG: usize = 31;
+const MIN_LAG: usize = 5;
+const MAX_LAG: usize = 31;
 /// Share of the running autocorrelation kept from one block to the next: about 30 ms of memory,
 /// a few pitch periods of the lowest voices, short enough to follow a syllable.
 const KEEP: f32 = 0.72;
