@@ -8,6 +8,7 @@ Usage:
   python3 tools/make_kit_variants.py tones  SEED N OUTDIR   [--kit DIR]
   python3 tools/make_kit_variants.py codecs OUTDIR DRAW...  [--codecs LIST] [--speech] [--kit DIR]
   python3 tools/make_kit_variants.py loss   OUTDIR PERCENT DRAW...  [--kit DIR]
+  python3 tools/make_kit_variants.py latemedia OUTDIR MS DRAW...    [--kit DIR]
 
   tv      N calls of the kit's hard-conditions stage with a TV (music and a talker) behind every
           human and machine (the kit puts one behind a fifth of them, in a fifth of its calls):
@@ -28,6 +29,9 @@ Usage:
           does (ITU-T G.711 Appendix I in outline): a lost packet repeats the last pitch period
           heard (2.5-15 ms, by autocorrelation), the second in a row at half level, later ones
           are silent. The kit's own drop20ms_zero conditions only zero the packets.
+  latemedia every call of each DRAW with MS of digital silence before it, as a phone or gateway
+          sends when its media starts after the answer (labels' initial silence and beep times
+          moved by MS); the kit's calls all carry audio from the answer.
 
 The kit (default ../shared/corpus-kit beside the repository, or --kit) does the rendering; this
 only chooses what it renders. Requirements: those of the kit (its install_deps.sh).
@@ -103,9 +107,10 @@ def roundtrip(dsp, x, fs, codec):
     return dsp.codec_roundtrip(x, fs, codec)
 
 
-def derive(dsp, out, draws, keep, variants, what):
+def derive(dsp, out, draws, keep, variants, what, relabel=lambda r: r):
     """Writes, for every call of each DRAW that keep(row) admits, one WAV per variant (tag,
-    condition, transform(x, fs, name)) named DRAW_TAG_FILE, and their labels.csv."""
+    condition, transform(x, fs, name)) named DRAW_TAG_FILE, and their labels.csv (each row as
+    relabel(row) gives it)."""
     os.makedirs(out, exist_ok=True)
     rows = []
     for d in draws:
@@ -117,7 +122,7 @@ def derive(dsp, out, draws, keep, variants, what):
                 for tag, condition, transform in variants:
                     name = f"{os.path.basename(os.path.normpath(d))}_{tag}_{r['file']}"
                     dsp.write_wav(os.path.join(out, name), transform(x, fs, name), fs)
-                    rows.append(dict(r, file=name, condition=f"{r['condition']}+{condition}"))
+                    rows.append(relabel(dict(r, file=name, condition=f"{r['condition']}+{condition}")))
     if not rows:
         sys.exit(f"no {what} in " + ", ".join(draws))
     with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
@@ -168,10 +173,22 @@ def loss(dsp, out, percent, draws):
     return derive(dsp, out, draws, lambda _r: True, [(f"loss{percent}", f"plc_loss{percent}", conceal)], "calls")
 
 
+def late_media(dsp, out, ms, draws):
+    def delay(x, fs, _name):
+        return np.concatenate([np.zeros(int(round(ms * fs / 1000.0)), dtype=x.dtype), x])
+
+    def shift(r):
+        for k in ("initial_silence_ms", "beep_ms"):
+            if r.get(k):
+                r[k] = str(int(r[k]) + ms)
+        return r
+    return derive(dsp, out, draws, lambda _r: True, [(f"late{ms}", f"late_media{ms}ms", delay)], "calls", shift)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["tv", "beeps", "tones", "codecs", "loss"])
+    ap.add_argument("kind", choices=["tv", "beeps", "tones", "codecs", "loss", "latemedia"])
     ap.add_argument("args", nargs="+")
     ap.add_argument("--codecs", default="gsm,amrnb", help="codecs: gsm, amrnb, g722, opusK (K kbit/s)")
     ap.add_argument("--speech", action="store_true", help="codecs: every 8 kHz call, not only fax and SIT")
@@ -184,6 +201,11 @@ def main():
         if len(a.args) < 3 or not a.args[1].isdigit() or not 0 < int(a.args[1]) < 50:
             sys.exit("loss OUTDIR PERCENT DRAW...  (PERCENT from 1 to 49)")
         print(loss(dsp, a.args[0], int(a.args[1]), a.args[2:]))
+        return
+    if a.kind == "latemedia":
+        if len(a.args) < 3 or not a.args[1].isdigit() or not 0 < int(a.args[1]) <= 3000:
+            sys.exit("latemedia OUTDIR MS DRAW...  (MS from 1 to 3000)")
+        print(late_media(dsp, a.args[0], int(a.args[1]), a.args[2:]))
         return
     if a.kind == "codecs":
         if len(a.args) < 2:
