@@ -65,7 +65,15 @@ def main():
     totals = collections.Counter()
     for draw in args.draws:
         people, machines = [], []
-        for call in calls(draw):
+        try:
+            draw_calls = list(calls(draw))
+            for call in draw_calls:
+                if not isinstance(call.get("truth"), str) or not isinstance(call.get("events"), list):
+                    raise ValueError(f"a line without truth or events: {call.get('file', '?')}")
+        except (OSError, ValueError, KeyError) as e:
+            print(f"{draw}: cannot read segments.jsonl ({e}); give folders the corpus-kit wrote", file=sys.stderr)
+            return 2
+        for call in draw_calls:
             if call["truth"] == "human":
                 g = greeting_ms(call)
                 if g is not None:
