@@ -676,8 +676,7 @@ impl State {
     /// unless it is as loud as the voice and stands far over the room, as no TV behind a caller
     /// does.
     fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
-        let over_the_room = self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_OVER_VOICES_BELOW_TALKER_DB)
-            && run.level_db >= self.floor.db() + BEEP_OVER_VOICES_DB;
+        let over_the_room = self.stands_out(run, BEEP_OVER_VOICES_BELOW_TALKER_DB, BEEP_OVER_VOICES_DB);
         self.params.detect_beep
             && in_beep_band(run)
             && (!self.background_voicing.is_voiced() || over_the_room)
@@ -693,9 +692,14 @@ impl State {
     fn is_late_beep(&self, run: &ToneRun) -> bool {
         let (start, talk_end) = self.talk_before_tone;
         let after_talk = start == run.start_ms && talk_end.is_some_and(|end| end <= run.start_ms + BLOCK_MS && run.start_ms <= end + LATE_BEEP_AFTER_TALK_MS);
-        let loud = self.talker_db.is_some_and(|t| run.level_db >= t - LATE_BEEP_BELOW_TALKER_DB)
-            && run.level_db >= self.floor.db() + LATE_BEEP_OVER_BACKGROUND_DB;
+        let loud = self.stands_out(run, LATE_BEEP_BELOW_TALKER_DB, LATE_BEEP_OVER_BACKGROUND_DB);
         after_talk && loud && !self.background_voicing.is_voiced() && tone::is_steady(run) && self.ends_greeting(run, self.began_after_quiet(run))
+    }
+
+    /// Whether a tone is at most `below_talker_db` under the greeting's level and at least
+    /// `over_background_db` over the line's background.
+    fn stands_out(&self, run: &ToneRun, below_talker_db: f32, over_background_db: f32) -> bool {
+        self.talker_db.is_some_and(|t| run.level_db >= t - below_talker_db) && run.level_db >= self.floor.db() + over_background_db
     }
 
     /// The beep after a greeting comes out of a pause, not far under the voice, and is made to
