@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Draws of ../shared/corpus-kit under conditions its default draws barely have, outside the
-repository, in the corpus format (labels.csv, segments.jsonl, WAVs) that `amd eval` reads.
+repository, in the corpus format that `amd eval` reads: labels.csv and WAVs, and for tv, beeps
+and tones the kit's segments.jsonl too (codecs, loss and latemedia derive calls from existing
+draws and write labels.csv only).
 
 Usage:
   python3 tools/make_kit_variants.py tv     SEED N OUTDIR   [--kit DIR]
@@ -70,23 +72,22 @@ def tv(mc, extension, seed, n, out):
     return mc.write_set("dev", extension.finalize(rendered), os.path.abspath(out), seed)
 
 
-def beeps(mc, seed, n, out):
+def base_stage(mc, seed, n, out, **settings):
+    """N calls of the kit's base stage with its "dev" settings changed as given."""
     cfg = mc.SETS["dev"]
-    cfg.update(n=n, out=".", byte_budget=1 << 40)
-    cfg["beep_kinds"] = [("buzzer", 0.4), ("triple", 0.4), ("twotone", 0.2)]
+    cfg.update(n=n, out=".", byte_budget=1 << 40, **settings)
     with Pool() as p:
         rendered = p.map(mc.render_item, mc.plan("dev", seed), chunksize=2)
     return mc.write_set("dev", rendered, os.path.abspath(out), seed)
+
+
+def beeps(mc, seed, n, out):
+    return base_stage(mc, seed, n, out, beep_kinds=[("buzzer", 0.4), ("triple", 0.4), ("twotone", 0.2)])
 
 
 def tones(mc, seed, n, out):
-    cfg = mc.SETS["dev"]
-    cfg.update(n=n, out=".", byte_budget=1 << 40)
-    cfg["fax_variants"] = [("ansam_v21", 1.0), ("ced_v21", 1.0), ("cng", 1.0)]
     mc.SHARE.update(human=0.0, machine=0.0, fax=0.5, sit=0.5, silence=0.0)
-    with Pool() as p:
-        rendered = p.map(mc.render_item, mc.plan("dev", seed), chunksize=2)
-    return mc.write_set("dev", rendered, os.path.abspath(out), seed)
+    return base_stage(mc, seed, n, out, fax_variants=[("ansam_v21", 1.0), ("ced_v21", 1.0), ("cng", 1.0)])
 
 
 def opus_roundtrip(dsp, x, fs, kbps):
