@@ -10,7 +10,7 @@ use mod_rust_amd::analyzer::analyze::{analyze_stream, Outcome};
 use mod_rust_amd::analyzer::eval::{mistake, read_labels, render, report, summary_row, Scored, SUMMARY_HEADER};
 use mod_rust_amd::module::config::{load_model, ModuleConfig};
 use mod_rust_amd::settings_from_xml;
-use mod_rust_amd::tools::{bench, plot, train, tune};
+use mod_rust_amd::tools::{bench, plot, train, train_beep, tune};
 use mod_rust_amd::analyzer::wav::WavStream;
 use mod_rust_amd::{DecisionModel, Params};
 
@@ -78,6 +78,30 @@ enum Command {
         /// share of the training folders' voices: more calls, a steadier choice.
         #[arg(long, value_name = "DIR", num_args = 1..)]
         policy_on: Vec<PathBuf>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Learn the beep model (is a tone the beep that ends a greeting?) from labelled folders (the
+    /// corpus format, with beep_ms) and write it as JSON; prints its figures on the training
+    /// calls and on the calls that chose its thresholds.
+    TrainBeep {
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The model file to write.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// Choose the thresholds on these labelled folders' calls (not the training ones).
+        #[arg(long, value_name = "DIR", num_args = 1.., required = true)]
+        policy_on: Vec<PathBuf>,
+        /// Trees in the ensemble.
+        #[arg(long, default_value_t = train_beep::DEFAULT_TREES)]
+        trees: usize,
+        /// Depth of each tree.
+        #[arg(long, default_value_t = train_beep::DEFAULT_DEPTH)]
+        depth: usize,
+        /// Also write every tone judged on the policy calls, with its features and probability, as CSV.
+        #[arg(long, value_name = "CSV")]
+        dump_candidates: Option<PathBuf>,
         #[command(flatten)]
         settings: Settings,
     },
@@ -214,6 +238,13 @@ fn main() -> ExitCode {
             let boost = train::BoostSettings { trees, depth, ..train::BoostSettings::default() };
             let options = train::Options { holdout_percent: holdout, seed, boost, dump: dump_features, policy_on };
             train::run(&dirs, &c.config.params, &options, &output)?.iter().for_each(|l| println!("{l}"));
+            println!("wrote {}", output.display());
+            Ok(c.clean)
+        }),
+        Command::TrainBeep { dirs, output, policy_on, trees, depth, dump_candidates, settings } => settings.config().and_then(|c| {
+            let defaults = train_beep::Options::default();
+            let options = train_beep::Options { boost: train::BoostSettings { trees, depth, ..defaults.boost }, policy_on, dump: dump_candidates };
+            train_beep::run(&dirs, &c.config.params, &options, &output)?.iter().for_each(|l| println!("{l}"));
             println!("wrote {}", output.display());
             Ok(c.clean)
         }),

@@ -4,12 +4,12 @@
 //! person in dead air, so the decision is taken and the line is still listened to.
 //!
 //! Only signals count, never speech: once a person is connected they talk to an agent, and the
-//! detector hears only their side. A beep is judged as the beep that ends a greeting is
-//! (message_end.rs); a fax tone or SIT as they are before a decision. The watch ends quietly
+//! detector hears only their side. A beep is judged by the beep model (beep_model.rs), with the
+//! threshold it keeps for this place; a fax tone or SIT as they are before a decision. The watch ends quietly
 //! `late_machine_window` after the decision when nothing was heard.
 
 use crate::detector::decision::{Decision, Event, LateKind, LateMachine, Status};
-use crate::detector::message_end::{beep_ended_at, beep_of, is_greeting_beep};
+use crate::detector::message_end::{beep_ended_at, beep_of};
 use crate::detector::params::Params;
 use crate::detector::tones::tone::{ToneRun, ToneUpdate};
 
@@ -48,14 +48,15 @@ impl LateWatch {
     }
 
     /// Follows one block: `tone` is the tone tracker's news, `signal` a fax or SIT the detector
-    /// heard in it, `ends_greeting` whether a tone came out of a pause about as loud as the voice.
+    /// heard in it, `is_beep` whether a tone is a greeting's beep (the beep model's judgement, with
+    /// the threshold it keeps for after a `person` decision, see beep_model.rs).
     pub fn on_block(
         &mut self,
         now: u64,
         tone: Option<ToneUpdate>,
         tone_active: bool,
         signal: Option<LateKind>,
-        ends_greeting: impl Fn(&ToneRun) -> bool,
+        is_beep: impl Fn(&ToneRun) -> bool,
     ) -> Option<Event> {
         match self.phase {
             Phase::Off | Phase::Done => None,
@@ -71,7 +72,7 @@ impl LateWatch {
                     return Some(Event::LateMachine(LateMachine { kind, at_ms: now, beep: None }));
                 }
                 if let Some(ToneUpdate::Ongoing(run)) = tone {
-                    if is_greeting_beep(&run, ends_greeting) {
+                    if is_beep(&run) {
                         self.phase = Phase::BeepSounding { beep_start_ms: run.start_ms };
                         return Some(Event::LateMachine(LateMachine { kind: LateKind::Beep, at_ms: now, beep: Some(beep_of(&run)) }));
                     }
@@ -106,7 +107,7 @@ mod tests {
         for _ in 0..duration_ms / 10 {
             pitches.add(1000.0);
         }
-        ToneRun { start_ms, duration_ms, freq: 1000.0, freq2: None, level_db: -20.0, pitches }
+        ToneRun { start_ms, duration_ms, freq: 1000.0, freq2: None, level_db: -20.0, peak_level_db: -20.0, share_sum: 1.0, wobble_sum: 0.0, pitches }
     }
 
     #[test]
@@ -121,8 +122,8 @@ mod tests {
     #[test]
     fn a_late_beep_is_reported_then_its_end() {
         let mut w = LateWatch::start(&params("detect_late_machine=true"), &person_at(2000));
-        assert_eq!(w.on_block(2500, Some(ToneUpdate::Ongoing(beep(2450, 50))), true, None, |_| true), None, "too short yet");
-        match w.on_block(2540, Some(ToneUpdate::Ongoing(beep(2450, 90))), true, None, |_| true) {
+        assert_eq!(w.on_block(2500, Some(ToneUpdate::Ongoing(beep(2450, 50))), true, None, |r: &ToneRun| r.duration_ms >= 80), None, "not yet");
+        match w.on_block(2540, Some(ToneUpdate::Ongoing(beep(2450, 90))), true, None, |r: &ToneRun| r.duration_ms >= 80) {
             Some(Event::LateMachine(LateMachine { kind: LateKind::Beep, at_ms: 2540, beep: Some(b) })) => assert_eq!(b.start_ms, 2450),
             other => panic!("{other:?}"),
         }

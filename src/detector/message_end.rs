@@ -4,10 +4,8 @@
 
 use crate::detector::decision::{Beep, Cause, Decision, Event, MessageEnd, MessageEndKind, Status};
 use crate::detector::params::Params;
-use crate::detector::tones::tone::{self, ToneRun, ToneUpdate};
+use crate::detector::tones::tone::{ToneRun, ToneUpdate};
 
-/// Shortest steady tone taken for the beep that ends a greeting.
-pub const MIN_MESSAGE_BEEP_MS: u64 = 80;
 /// Beeps sit in the voice band; tones outside it are line signals, not recording prompts.
 const BEEP_LOWEST_HZ: f32 = 300.0;
 const BEEP_HIGHEST_HZ: f32 = 2500.0;
@@ -78,7 +76,8 @@ impl MessageEndWatch {
         matches!(self.phase, Phase::Listening | Phase::BeepSounding(_) | Phase::BeepEnded { .. })
     }
 
-    /// Follows one block; `is_beep` says whether a tone qualifies as the greeting's beep.
+    /// Follows one block; `is_beep` says whether a tone is the greeting's beep (the beep model's
+    /// judgement, see beep_model.rs).
     /// At most one event per block: a beep's end cannot come in the block that found it.
     pub fn on_block(&mut self, view: &BlockView, is_beep: impl Fn(&ToneRun) -> bool) -> Option<Event> {
         match self.phase {
@@ -96,7 +95,7 @@ impl MessageEndWatch {
             }
             Phase::Listening => {
                 if let Some(ToneUpdate::Ongoing(run)) = view.tone {
-                    if is_greeting_beep(&run, is_beep) {
+                    if is_beep(&run) {
                         let end = MessageEnd { kind: MessageEndKind::Beep, at_ms: view.now, beep: Some(beep_of(&run)) };
                         self.phase = Phase::BeepSounding(end);
                         return Some(Event::MessageEnd(end));
@@ -129,13 +128,7 @@ pub fn beep_ended_at(now: u64, tone: Option<ToneUpdate>, tone_active: bool, beep
     }
 }
 
-/// Whether a tone being followed is the beep that ends a greeting: long enough, in the voice
-/// band, steady (through noise), and, as `ends_greeting` judges, out of a pause and about as
-/// loud as the voice.
-pub fn is_greeting_beep(run: &ToneRun, ends_greeting: impl Fn(&ToneRun) -> bool) -> bool {
-    run.duration_ms >= MIN_MESSAGE_BEEP_MS && in_beep_band(run) && tone::is_steady_through_noise(run) && ends_greeting(run)
-}
-
+/// Whether a tone lies in the band recording prompts' beeps are made in.
 pub fn in_beep_band(run: &ToneRun) -> bool {
     let ok = |f: f32| (BEEP_LOWEST_HZ..=BEEP_HIGHEST_HZ).contains(&f);
     ok(run.freq) && run.freq2.is_none_or(ok)
@@ -148,9 +141,10 @@ pub fn beep_of(run: &ToneRun) -> Beep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detector::tones::tone::PitchRange;
 
     fn run(start_ms: u64, duration_ms: u64, freq: f32) -> ToneRun {
-        ToneRun { start_ms, duration_ms, freq, freq2: None, level_db: -20.0, pitches: tone::PitchRange::new(freq) }
+        ToneRun { start_ms, duration_ms, freq, freq2: None, level_db: -20.0, peak_level_db: -20.0, share_sum: 1.0, wobble_sum: 0.0, pitches: PitchRange::new(freq) }
     }
 
     fn machine(at_ms: u64, cause: Cause) -> Decision {
@@ -174,25 +168,32 @@ mod tests {
         }
     }
 
+    /// The judge as the detector's beep model acts here: a tone counts once it is long enough.
+    fn judged_long_enough(run: &ToneRun) -> bool {
+        run.duration_ms >= 80
+    }
+
     #[test]
     fn a_beep_ends_the_greeting_and_its_end_follows() {
         let (mut w, e) = MessageEndWatch::start(&on(), &machine(3000, Cause::MaxIntro), None);
         assert!(w.pending() && e.is_none());
-        assert_eq!(w.on_block(&view(3500, Some(ToneUpdate::Ongoing(run(3440, 60, 1000.0))), 3400), |_| true), None, "too short yet");
-        let e = w.on_block(&view(3530, Some(ToneUpdate::Ongoing(run(3440, 80, 1000.0))), 3400), |_| true);
+        assert_eq!(w.on_block(&view(3500, Some(ToneUpdate::Ongoing(run(3440, 60, 1000.0))), 3400), judged_long_enough), None, "not yet");
+        let e = w.on_block(&view(3530, Some(ToneUpdate::Ongoing(run(3440, 80, 1000.0))), 3400), judged_long_enough);
         let expected = MessageEnd { kind: MessageEndKind::Beep, at_ms: 3530, beep: Some(Beep { start_ms: 3440, freq_hz: 1000, freq2_hz: None }) };
         assert_eq!(e, Some(Event::MessageEnd(expected)));
         assert!(w.pending(), "still waiting for the beep to stop");
-        let e = w.on_block(&view(3990, Some(ToneUpdate::Ended(run(3440, 500, 1000.0))), 3400), |_| true);
+        let e = w.on_block(&view(3990, Some(ToneUpdate::Ended(run(3440, 500, 1000.0))), 3400), judged_long_enough);
         assert_eq!(e, Some(Event::BeepEnd { at_ms: 3940 }));
         assert!(!w.pending());
     }
 
     #[test]
-    fn tones_outside_the_band_or_refused_are_not_the_beep() {
+    fn a_tone_the_judge_refuses_is_not_the_beep_and_the_band_is_the_voices() {
         let (mut w, _) = MessageEndWatch::start(&on(), &machine(3000, Cause::MaxIntro), None);
-        assert_eq!(w.on_block(&view(3600, Some(ToneUpdate::Ongoing(run(3400, 200, 2900.0))), 3400), |_| true), None);
         assert_eq!(w.on_block(&view(3610, Some(ToneUpdate::Ongoing(run(3400, 210, 1000.0))), 3400), |_| false), None);
+        assert!(w.pending());
+        assert!(in_beep_band(&run(3400, 200, 1000.0)) && in_beep_band(&run(3400, 200, 440.0)));
+        assert!(!in_beep_band(&run(3400, 200, 2900.0)) && !in_beep_band(&run(3400, 200, 200.0)));
     }
 
     #[test]

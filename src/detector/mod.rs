@@ -26,8 +26,11 @@
 
 mod answered_by;
 mod app_amd;
+mod beep_features;
+mod beep_model;
 mod decision;
 mod dsp;
+mod forest;
 mod frontend;
 mod late_machine;
 mod message_end;
@@ -42,9 +45,12 @@ mod trace;
 
 pub use answered_by::{answered_by, ANSWERED_BY_VALUES};
 pub use app_amd::amd_cause;
+pub use beep_features::{BEEP_FEATURE_COUNT, BEEP_FEATURE_NAMES};
+pub use beep_model::{may_be_beep, BeepContext, BeepModel, BeepPolicy, BEEP_MODEL_FORMAT};
 pub use decision::{Beep, Cause, Decision, Event, Evidence, LateKind, LateMachine, MessageEnd, MessageEndKind, Status};
-pub use model::{sigmoid, DecisionModel, Node, Policy, FORMAT as MODEL_FORMAT};
+pub use forest::{sigmoid, Node};
+pub use model::{DecisionModel, Policy, FORMAT as MODEL_FORMAT};
 pub use params::{settings_from_xml, DecisionMode, ParamError, Params, CONFIG_NAME, RULE_TIMERS};
-pub use pipeline::{Detector, UnsupportedRate, SUPPORTED_RATES};
+pub use pipeline::{Detector, ToneCandidate, UnsupportedRate, SUPPORTED_RATES};
 pub use timeline::{TimelinePoint, FEATURE_COUNT, FEATURE_NAMES, STEP_MS as TIMELINE_STEP_MS};
 pub use trace::BlockTrace;

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::detector::beep_features::{self, ToneContext, BEEP_FEATURE_COUNT};
+use crate::detector::beep_model::{BeepContext, BeepModel};
 use crate::detector::decision::{Cause, Decision, Event, Evidence, LateKind, Status};
 use crate::detector::dsp::median::median_of_three;
 use crate::detector::dsp::swing::Swing;
@@ -68,27 +70,6 @@ const TALKER_VOICED: f32 = 0.85;
 const TALKER_LEARN_BLOCKS: u32 = 30;
 /// Blocks a talker may stay under the foreground line and still count as talking.
 const FOREGROUND_HANG_BLOCKS: u32 = 15;
-/// A late beep (after a `person` decision) comes this soon after the recorded talk before it:
-/// voicemail systems sound it within a second or so of the greeting's last word.
-const LATE_BEEP_AFTER_TALK_MS: u64 = 1500;
-/// How far a late beep must stand over the line's background (dB).
-const LATE_BEEP_OVER_BACKGROUND_DB: f32 = 15.0;
-/// How much quieter than the greeting a late beep may be (dB).
-const LATE_BEEP_BELOW_TALKER_DB: f32 = 14.0;
-/// How much quieter than the greeting a beep may be (dB).
-const BEEP_BELOW_TALKER_DB: f32 = 24.0;
-/// A beep stands over the line's background by at least this share of the dB it is under the
-/// greeting: one as loud as the voice may be anywhere over the background, one 18 dB under it
-/// must stand 12 dB over the background. Chosen on kit draws (seeds 101, 102, 104, 109-113, and
-/// one with a TV behind every call) over a fixed pair of thresholds: a fifth of the false beeps
-/// (music on a TV behind a caller, mostly) go, and next to no beep that was found.
-const BEEP_PROMINENCE: f32 = 2.0 / 3.0;
-/// Over a background of voices (a TV, other talkers) a tone counts as a beep only when it is
-/// within this much of the greeting's level (dB)...
-const BEEP_OVER_VOICES_BELOW_TALKER_DB: f32 = 6.0;
-/// ... and this far over that background (dB): a TV behind a caller is heard well under the
-/// caller's voice, its notes with it.
-const BEEP_OVER_VOICES_DB: f32 = 18.0;
 /// Extra margin over the background for the very first word: before anyone has spoken, a busy
 /// background (other voices, a TV) must not pass for the greeting.
 const FIRST_WORD_EXTRA_DB: f32 = 3.0;
@@ -113,6 +94,8 @@ const VOICE_IN_NOISE_RELIEF_DB: f32 = 2.0;
 /// blocks to judge the background before the greeting starts, and behind other talkers learns
 /// only the quietest, least voiced moments. Much wider, it takes in weak syllables.
 const BACKGROUND_BAND_DB: f32 = 5.0;
+/// How a run began when it is not known (no run yet).
+const NO_RUN: RunStart = RunStart { start_ms: u64::MAX, sound_before: 5, talk_end_ms: None };
 /// Mean |sample| under which a block holds no tone worth following (about -66 dBFS): the
 /// high-pass filter's ringing after a tone stops in digital silence has a "pitch" of its own.
 const MIN_TONE_LEVEL: f32 = 16.0;
@@ -122,9 +105,29 @@ const MIN_TONE_LEVEL: f32 = 16.0;
 struct SitProgress {
     first: Option<ToneRun>,
     second: Option<ToneRun>,
-    /// Whether the first segment began out of a quiet moment: if no second segment follows,
-    /// that first one is judged as a beep, and a later tone must not change what we knew.
-    first_after_quiet: bool,
+    /// How the first segment began: if no second segment follows, that first one is judged as a
+    /// beep, and a later tone must not change what we knew.
+    first_start: Option<RunStart>,
+}
+
+/// How a tone run began: how much sound the blocks before it held, and where the sound before
+/// it (the greeting's words and the bits of it too short for a word) had ended then.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct RunStart {
+    start_ms: u64,
+    /// Blocks of sound among the five before the tone showed.
+    sound_before: u32,
+    talk_end_ms: Option<u64>,
+}
+
+/// A tone judged as a possible beep, with its features (training only: see
+/// [`Detector::collect_tone_candidates`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToneCandidate {
+    /// End of the block it was judged in (ms of audio).
+    pub at_ms: u64,
+    pub start_ms: u64,
+    pub features: [f32; BEEP_FEATURE_COUNT],
 }
 
 struct State {
@@ -140,10 +143,9 @@ struct State {
     quiet_blocks: u32,
     /// One bit per recent block, newest lowest: was it sound?
     sound_history: u32,
-    /// Where the tone now being followed and the one before it started, and whether each began
-    /// out of a quiet moment: a tone that ends as the next begins is judged in the block the next
-    /// one starts in, by its own start.
-    tones_after_quiet: [(u64, bool); 2],
+    /// How the tone now being followed and the one before it began: a tone that ends as the
+    /// next begins is judged in the block the next one starts in, by its own start.
+    run_starts: [RunStart; 2],
     /// The last three block levels, for a click-proof envelope.
     recent_levels: [f32; 3],
     /// Smoothed level (dB) of the talk.
@@ -170,9 +172,6 @@ struct State {
     late: LateWatch,
     /// A fax answering with its V.21 control channel and no CED tone.
     v21: V21Watch,
-    /// Where the latest tone run started, and where the sound before it (the greeting's words
-    /// and the bits of it too short for a word) had ended then.
-    talk_before_tone: (u64, Option<u64>),
     /// A ring tone still coming down the line after the answer.
     ringback: RingbackTracker,
     /// End of the last block heard ringing (0: none). Nobody has answered while the line
@@ -189,6 +188,10 @@ struct State {
     machine_probability: Option<f32>,
     /// Training only: a point of the timeline every STEP_MS, and no decision by timing.
     collected: Option<Vec<TimelinePoint>>,
+    /// Judges whether a tone is a greeting's beep.
+    beep_model: Arc<BeepModel>,
+    /// Training only: every tone judged as a possible beep, with its features.
+    tone_candidates: Option<Vec<ToneCandidate>>,
 }
 
 pub struct Detector {
@@ -219,7 +222,7 @@ impl Detector {
                 held_tone: None,
                 quiet_blocks: u32::MAX,
                 sound_history: 0,
-                tones_after_quiet: [(u64::MAX, false); 2],
+                run_starts: [NO_RUN; 2],
                 recent_levels: [0.0; 3],
                 envelope_db: 0.0,
                 talker_db: None,
@@ -237,7 +240,6 @@ impl Detector {
                 sit_code: None,
                 message_end: MessageEndWatch::off(),
                 late: LateWatch::off(),
-                talk_before_tone: (u64::MAX, None),
                 v21: V21Watch::default(),
                 ringback: RingbackTracker::default(),
                 last_ring_ms: 0,
@@ -246,6 +248,8 @@ impl Detector {
                 model,
                 machine_probability: None,
                 collected: None,
+                beep_model: BeepModel::builtin(),
+                tone_candidates: None,
             },
         })
     }
@@ -321,6 +325,22 @@ impl Detector {
     /// silent_initial and total_analysis_time still do), so the points run to the end of the call.
     pub fn collect_timeline(&mut self) {
         self.state.collected.get_or_insert_with(Vec::new);
+    }
+
+    /// Training only: keeps every tone judged as a possible beep (in the beep band, longer than a
+    /// blip), with its features, before and after the decision alike.
+    pub fn collect_tone_candidates(&mut self) {
+        self.state.tone_candidates.get_or_insert_with(Vec::new);
+    }
+
+    /// The tones collected so far (see [`Detector::collect_tone_candidates`]).
+    pub fn take_tone_candidates(&mut self) -> Vec<ToneCandidate> {
+        self.state.tone_candidates.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Judges beeps with `model` instead of the built-in one.
+    pub fn set_beep_model(&mut self, model: Arc<BeepModel>) {
+        self.state.beep_model = model;
     }
 
     /// The points collected so far (see [`Detector::collect_timeline`]).
@@ -431,8 +451,8 @@ impl State {
             let start = self.tones.current_start().expect("checked above");
             // Not just its words: the end of a greeting that goes on quieter than it began passes
             // for the room, not for talk, yet it is what the beep follows.
-            self.talk_before_tone = (start, self.last_activity());
-            self.tones_after_quiet = [(start, (before & 0b11111).count_ones() <= 2), self.tones_after_quiet[0]];
+            let run_start = RunStart { start_ms: start, sound_before: (before & 0b11111).count_ones(), talk_end_ms: self.last_activity() };
+            self.run_starts = [run_start, self.run_starts[0]];
         }
         self.sound_history = (self.sound_history << 1) | u32::from(sound);
 
@@ -454,6 +474,14 @@ impl State {
             self.last_ring_ms = now;
         }
 
+        if let (true, Some(ToneUpdate::Ongoing(run))) = (self.tone_candidates.is_some(), tone_update) {
+            if in_beep_band(&run) && run.duration_ms >= MIN_TONE_MS {
+                let features = beep_features::features(&run, &self.tone_context(&run, None));
+                let candidate = ToneCandidate { at_ms: now, start_ms: run.start_ms, features };
+                self.tone_candidates.as_mut().expect("checked above").push(candidate);
+            }
+        }
+
         if self.decision.is_some() {
             let view = BlockView {
                 now,
@@ -462,7 +490,7 @@ impl State {
                 last_activity_ms: self.talk.last_activity_end(),
             };
             let mut watch = self.message_end;
-            let event = watch.on_block(&view, |run| self.ends_greeting(run, self.began_after_quiet(run)));
+            let event = watch.on_block(&view, |run| self.is_beep(run, BeepContext::AfterMachine, None));
             self.message_end = watch;
             if let Some(event) = event {
                 on_event(event);
@@ -476,7 +504,7 @@ impl State {
                     _ => v21_heard.then_some(LateKind::Fax),
                 };
                 let mut late = self.late;
-                let event = late.on_block(now, tone_update, self.tones.active(), signal, |run| self.is_late_beep(run));
+                let event = late.on_block(now, tone_update, self.tones.active(), signal, |run| self.is_beep(run, BeepContext::AfterPerson, None));
                 self.late = late;
                 if let Some(event) = event {
                     on_event(event);
@@ -591,8 +619,8 @@ impl State {
     /// Whether nothing but the tone itself was heard before it: no speech, or only sound that ran
     /// on into the tone as one word (a codec or a comfort-noise gate smearing its onset).
     fn nothing_said_before(&self, run: &ToneRun) -> bool {
-        let (start, sound_end) = self.talk_before_tone;
-        let ran_into_it = start == run.start_ms && sound_end.is_some_and(|end| end >= run.start_ms);
+        let latest = self.run_starts[0];
+        let ran_into_it = latest.start_ms == run.start_ms && latest.talk_end_ms.is_some_and(|end| end >= run.start_ms);
         !self.spoke_before(run.start_ms) || (ran_into_it && self.talk.words() <= 1)
     }
 
@@ -612,8 +640,11 @@ impl State {
                     return if run.duration_ms >= MIN_CNG_MS { machine(Cause::Fax) } else { None };
                 }
                 if let (Some(first), Some(second)) = (self.sit.first, self.sit.second) {
-                    let third_in_time = run.start_ms <= second.end_ms() + SIT_GAP_MS && run.duration_ms >= MIN_BEEP_MS;
-                    if third_in_time {
+                    if run.start_ms <= second.end_ms() + SIT_GAP_MS {
+                        // Could be the third segment: not a beep before it is long enough to tell.
+                        if run.duration_ms < MIN_BEEP_MS {
+                            return None;
+                        }
                         if let Some(code) = tone::sit_code(&first, &second, &run) {
                             self.sit_code = Some(code).filter(|c| *c != tone::UNKNOWN_SIT);
                             return machine(Cause::Sit);
@@ -625,7 +656,7 @@ impl State {
                     self.held_tone = Some(run);
                     return None;
                 }
-                if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) {
+                if self.is_beep(&run, BeepContext::BeforeDecision, None) {
                     self.deciding_beep = Some((run, true));
                     return machine(Cause::Beep);
                 }
@@ -639,7 +670,7 @@ impl State {
                 }
                 if tone::sit_segment_length(&run) {
                     if tone::may_start_sit(&run) {
-                        self.sit = SitProgress { first: Some(run), second: None, first_after_quiet: self.began_after_quiet(&run) };
+                        self.sit = SitProgress { first: Some(run), second: None, first_start: self.run_start(run.start_ms) };
                         return None;
                     }
                     if let Some(first) = self.sit.first {
@@ -650,7 +681,7 @@ impl State {
                     }
                 }
                 self.sit = SitProgress::default();
-                if run.duration_ms >= MIN_BEEP_MS && self.is_beep(&run) && !tone::is_ced(&run) && !tone::is_cng(&run) {
+                if self.is_beep(&run, BeepContext::BeforeDecision, None) && !tone::is_ced(&run) && !tone::is_cng(&run) {
                     self.deciding_beep = Some((run, false));
                     return machine(Cause::Beep);
                 }
@@ -659,56 +690,37 @@ impl State {
         }
     }
 
-    /// A voicemail beep follows a greeting, after the voice has stopped, and is about as loud as
-    /// the voice was; a tone in the room behind a caller (music on a TV) is none of these.
-    fn is_beep(&self, run: &ToneRun) -> bool {
-        self.is_beep_after(run, self.began_after_quiet(run))
-    }
-
-    fn began_after_quiet(&self, run: &ToneRun) -> bool {
-        self.tones_after_quiet.iter().any(|&(start, quiet)| start == run.start_ms && quiet)
-    }
-
-    /// A beep that decides `machine`: in the band beeps are made in (as the beep that ends a
-    /// greeting already called machine must be), steady, after speech, out of a pause and about
-    /// as loud as the voice, and not over a background of voices heard before anybody spoke (a
-    /// TV, other talkers), where a steady tone is as likely the TV's music as a voicemail's beep,
-    /// unless it is as loud as the voice and stands far over the room, as no TV behind a caller
-    /// does.
-    fn is_beep_after(&self, run: &ToneRun, after_quiet: bool) -> bool {
-        let over_the_room = self.stands_out(run, BEEP_OVER_VOICES_BELOW_TALKER_DB, BEEP_OVER_VOICES_DB);
-        self.params.detect_beep
+    /// Whether a tone is a greeting's beep, as the beep model judges it in `context`: in the band
+    /// beeps are made in, heard for longer than a passing blip, and, before a decision, only
+    /// where beeps are asked for. `start` is how the tone began, when the latest runs no longer
+    /// say (a SIT's first segment judged after the sequence broke off).
+    fn is_beep(&self, run: &ToneRun, context: BeepContext, start: Option<RunStart>) -> bool {
+        let asked = context != BeepContext::BeforeDecision || self.params.detect_beep;
+        asked
             && in_beep_band(run)
-            && (!self.background_voicing.is_voiced() || over_the_room)
-            && tone::is_steady(run)
-            && self.spoke_before(run.start_ms)
-            && self.ends_greeting(run, after_quiet)
+            && run.duration_ms >= MIN_TONE_MS
+            && self.beep_model.is_beep(&beep_features::features(run, &self.tone_context(run, start)), context)
     }
 
-    /// A beep after a `person` decision must be a recorded greeting's: steady as a generated tone
-    /// is (not just through noise), out of a pause, about as loud as the voice, and within
-    /// LATE_BEEP_AFTER_TALK_MS of the greeting's last sound before it. A tone on a TV behind a
-    /// person who said "Hello?" and waits comes at any time, often long after they spoke.
-    fn is_late_beep(&self, run: &ToneRun) -> bool {
-        let (start, talk_end) = self.talk_before_tone;
-        let after_talk = start == run.start_ms && talk_end.is_some_and(|end| end <= run.start_ms + BLOCK_MS && run.start_ms <= end + LATE_BEEP_AFTER_TALK_MS);
-        let loud = self.stands_out(run, LATE_BEEP_BELOW_TALKER_DB, LATE_BEEP_OVER_BACKGROUND_DB);
-        after_talk && loud && !self.background_voicing.is_voiced() && tone::is_steady(run) && self.ends_greeting(run, self.began_after_quiet(run))
+    /// How the latest runs began, for the one that started at `start_ms`.
+    fn run_start(&self, start_ms: u64) -> Option<RunStart> {
+        self.run_starts.iter().copied().find(|r| r.start_ms == start_ms)
     }
 
-    /// Whether a tone is at most `below_talker_db` under the greeting's level and at least
-    /// `over_background_db` over the line's background.
-    fn stands_out(&self, run: &ToneRun, below_talker_db: f32, over_background_db: f32) -> bool {
-        self.talker_db.is_some_and(|t| run.level_db >= t - below_talker_db) && run.level_db >= self.floor.db() + over_background_db
-    }
-
-    /// The beep after a greeting comes out of a pause, not far under the voice, and is made to
-    /// be heard: the quieter it is than the voice, the further it stands over the line's
-    /// background (BEEP_PROMINENCE). A tone that does not is the room behind a caller (a note of
-    /// music on a TV, already fading when it is judged).
-    fn ends_greeting(&self, run: &ToneRun, after_quiet: bool) -> bool {
-        let prominent = |talker: f32| run.level_db - self.floor.db() >= BEEP_PROMINENCE * (talker - run.level_db);
-        after_quiet && !self.tones.was_bridged(run.start_ms) && self.talker_db.is_some_and(|t| run.level_db >= t - BEEP_BELOW_TALKER_DB && prominent(t))
+    /// What the beep model reads around `run` besides the run itself.
+    fn tone_context(&self, run: &ToneRun, start: Option<RunStart>) -> ToneContext {
+        let start = start.or_else(|| self.run_start(run.start_ms));
+        ToneContext {
+            floor_db: self.floor.db(),
+            talker_db: self.talker_db,
+            // A run whose beginning is no longer known is taken to have come out of talk.
+            sound_before: start.map_or(5, |s| s.sound_before),
+            bridged: self.tones.was_bridged(run.start_ms),
+            background_periodicity: self.background_voicing.periodicity(),
+            talk_end_ms: start.and_then(|s| s.talk_end_ms),
+            spoke_before: self.spoke_before(run.start_ms),
+            words: self.talk.words(),
+        }
     }
 
     fn measure(&self, now: u64) -> Evidence {
@@ -786,9 +798,9 @@ impl State {
         if let Some(first) = self.sit.first {
             let last = self.sit.second.unwrap_or(first);
             if !self.tones.active() && now > last.end_ms() + SIT_GAP_MS {
-                let after_quiet = self.sit.first_after_quiet;
+                let first_start = self.sit.first_start;
                 self.sit = SitProgress::default();
-                if self.is_beep_after(&first, after_quiet) {
+                if self.is_beep(&first, BeepContext::BeforeDecision, first_start) {
                     // One beep in one or two steps: it began with the first and ended with the last.
                     let whole = ToneRun { duration_ms: last.end_ms() - first.start_ms, ..first };
                     self.deciding_beep = Some((whole, false));

@@ -90,6 +90,8 @@ impl Module for AmdModule {
             }
         }
         let cfg = read_config();
+        // Parsed here, once, rather than in the first call's media thread.
+        crate::detector::BeepModel::builtin();
         SLOTS.set_max(cfg.max_channels);
         let max = cfg.max_channels;
         *CONFIG.write().unwrap_or_else(|p| p.into_inner()) = Some(cfg);

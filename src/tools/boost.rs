@@ -32,10 +32,11 @@ impl Default for Settings {
     }
 }
 
-/// One training row: the features, the target (true: machine) and the row's weight.
+/// One training row: the features (the decision model's unless said otherwise), the target
+/// (true: machine, or beep) and the row's weight.
 #[derive(Debug, Clone, Copy)]
-pub struct Row {
-    pub features: [f32; FEATURE_COUNT],
+pub struct Row<const N: usize = FEATURE_COUNT> {
+    pub features: [f32; N],
     pub target: bool,
     pub weight: f64,
 }
@@ -78,19 +79,19 @@ struct Open {
 }
 
 /// Trains on `rows`; `progress` is called after each tree.
-pub fn train(rows: &[Row], settings: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Ensemble, String> {
+pub fn train<const N: usize>(rows: &[Row<N>], settings: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Ensemble, String> {
     if rows.is_empty() {
         return Err("no training rows".into());
     }
-    let cuts: Vec<Vec<f32>> = (0..FEATURE_COUNT).map(|f| cut_points(rows.iter().map(|r| r.features[f]).collect())).collect();
-    let bins: Vec<[u8; FEATURE_COUNT]> = rows
+    let cuts: Vec<Vec<f32>> = (0..N).map(|f| cut_points(rows.iter().map(|r| r.features[f]).collect())).collect();
+    let bins: Vec<[u8; N]> = rows
         .iter()
         .map(|r| std::array::from_fn(|f| bin_of(&cuts[f], r.features[f])))
         .collect();
     let total_weight: f64 = rows.iter().map(|r| r.weight).sum();
     let positive: f64 = rows.iter().filter(|r| r.target).map(|r| r.weight).sum();
     if positive <= 0.0 || positive >= total_weight {
-        return Err("the training rows need both targets (machines and people)".into());
+        return Err("the training rows need both targets (yes and no)".into());
     }
     let prior = positive / total_weight;
     let base = (prior / (1.0 - prior)).ln();
@@ -115,7 +116,7 @@ pub fn train(rows: &[Row], settings: &Settings, progress: &mut dyn FnMut(usize))
 
 /// The leaf a row leads to: the same walk the model's `score` does. A split's threshold is the
 /// cut point between its bins, so the raw values go the way their bins went.
-fn leaf_value(tree: &[Node], features: &[f32; FEATURE_COUNT]) -> f32 {
+fn leaf_value(tree: &[Node], features: &[f32]) -> f32 {
     let mut i = 0;
     loop {
         match tree[i] {
@@ -125,7 +126,7 @@ fn leaf_value(tree: &[Node], features: &[f32; FEATURE_COUNT]) -> f32 {
     }
 }
 
-fn grow(bins: &[[u8; FEATURE_COUNT]], cuts: &[Vec<f32>], grad: &[f64], hess: &[f64], s: &Settings) -> Vec<Node> {
+fn grow<const N: usize>(bins: &[[u8; N]], cuts: &[Vec<f32>], grad: &[f64], hess: &[f64], s: &Settings) -> Vec<Node> {
     let mut nodes = vec![Node::Leaf { value: 0.0 }];
     let mut open = vec![Open { rows: (0..bins.len() as u32).collect(), index: 0, depth: 0 }];
     while let Some(node) = open.pop() {
@@ -152,8 +153,8 @@ fn grow(bins: &[[u8; FEATURE_COUNT]], cuts: &[Vec<f32>], grad: &[f64], hess: &[f
 }
 
 /// The split of `rows` with the largest gain in the loss, as (feature, first bin on the right).
-fn best_split(rows: &[u32], bins: &[[u8; FEATURE_COUNT]], grad: &[f64], hess: &[f64], g: f64, h: f64, s: &Settings) -> Option<(usize, u8)> {
-    let mut hist = vec![[(0.0f64, 0.0f64); MAX_BINS + 1]; FEATURE_COUNT];
+fn best_split<const N: usize>(rows: &[u32], bins: &[[u8; N]], grad: &[f64], hess: &[f64], g: f64, h: f64, s: &Settings) -> Option<(usize, u8)> {
+    let mut hist = vec![[(0.0f64, 0.0f64); MAX_BINS + 1]; N];
     for &r in rows {
         let r = r as usize;
         for (f, &b) in bins[r].iter().enumerate() {
@@ -240,6 +241,6 @@ mod tests {
     fn one_target_only_is_refused() {
         let rows = vec![Row { features: [0.0; FEATURE_COUNT], target: true, weight: 1.0 }];
         assert!(train(&rows, &Settings::default(), &mut |_| {}).unwrap_err().contains("both targets"));
-        assert!(train(&[], &Settings::default(), &mut |_| {}).is_err());
+        assert!(train::<FEATURE_COUNT>(&[], &Settings::default(), &mut |_| {}).is_err());
     }
 }

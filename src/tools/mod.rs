@@ -1,5 +1,6 @@
 //! The `amd` tools beyond analyze and eval: `bench` (what one core can do), `plot` (what the
-//! detector saw in one call) and `tune` (parameters searched on an operator's labeled calls).
+//! detector saw in one call), `tune` (parameters searched on an operator's labeled calls), and
+//! `train` and `train_beep` (the decision and beep models learnt from labelled calls).
 
 pub mod bench;
 mod boost;
@@ -9,6 +10,7 @@ mod png;
 mod resample;
 mod svg;
 pub mod train;
+pub mod train_beep;
 pub mod tune;
 
 use std::path::{Path, PathBuf};

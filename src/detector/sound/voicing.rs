@@ -149,16 +149,15 @@ impl BackgroundVoicing {
         1.0
     }
 
+    /// How periodic the background is (the periodicity under which a quarter of its blocks fall),
+    /// once it has been heard long enough.
+    pub fn periodicity(&self) -> Option<f32> {
+        (self.mass >= LEARN_BLOCKS).then(|| self.low_percentile())
+    }
+
     /// True once the background has been heard long enough and has no period of its own.
     pub fn is_noise(&self) -> bool {
         self.mass >= LEARN_BLOCKS && self.low_percentile() <= NOISE_BACKGROUND
-    }
-
-    /// True once the background has been heard long enough and is periodic: voices, a TV, music.
-    /// (Neither this nor [`BackgroundVoicing::is_noise`] while too little of it was heard, as
-    /// on a line in digital silence.)
-    pub fn is_voiced(&self) -> bool {
-        self.mass >= LEARN_BLOCKS && self.low_percentile() > NOISE_BACKGROUND
     }
 
     /// True once the background has been heard long enough and is plainly steady noise: hiss,
