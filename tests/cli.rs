@@ -435,6 +435,81 @@ fn train_writes_a_model_that_eval_and_analyze_use() {
     assert!(text(&out.stderr).contains("--holdout"), "{}", text(&out.stderr));
 }
 
+/// A labelled folder the beep model can learn from: machines whose greeting ends with a pause
+/// and a beep (its start in beep_ms), and people who say hello over a room where a note with
+/// vibrato plays (a tone, but no beep); each call a voice of its own.
+fn synthetic_beep_folder(name: &str, shift: u32) -> PathBuf {
+    let dir = scratch(name);
+    let mut labels = String::from("file,truth,expected_status,sample_rate,greeting_ms,initial_silence_ms,beep_ms,source,condition\n");
+    for i in 0..24u32 {
+        let machine = i % 2 == 0;
+        let mut s = common::Synth::new(8000);
+        let lead = 300 + 40 * ((i + shift) % 5);
+        let file = format!("call_{i:02}.wav");
+        if machine {
+            let talk = 2200 + 100 * ((i + shift) % 6);
+            s.silence(lead).syllables(talk, 170, 30, 3000.0).silence(300 + 50 * (i % 4));
+            let beep = s.at_ms();
+            s.tone(400, [1000.0, 850.0, 440.0, 1400.0][(i / 2 % 4) as usize], 2000.0 + 500.0 * (i % 3) as f32).silence(2500);
+            labels.push_str(&format!("{file},machine,machine,8000,{talk},{lead},{beep},synth:voice{i}:x,\n"));
+        } else {
+            s.silence(lead).noise_burst(500, 3000.0).silence(600).vibrato(400, 440.0 + 20.0 * (i % 5) as f32, 9.0, 5.0, 1500.0).silence(3500);
+            labels.push_str(&format!("{file},human,person,8000,500,{lead},,synth:voice{i}:x,\n"));
+        }
+        std::fs::write(dir.join(&file), wav_bytes(8000, &s.samples)).unwrap();
+    }
+    std::fs::write(dir.join("labels.csv"), labels).unwrap();
+    dir
+}
+
+/// train-beep learns a beep model from labelled folders, its thresholds chosen on the folders
+/// given for that, reproducibly; the file it writes is one analyze and eval judge beeps with
+/// (`--beep-model`, as amd.conf.xml's beep_model); a bad one, or no policy folder, is refused.
+#[test]
+fn train_beep_writes_a_model_that_analyze_and_eval_use() {
+    let fit = synthetic_beep_folder("train_beep_fit", 0);
+    let choose = synthetic_beep_folder("train_beep_choose", 1);
+    let (f, c) = (fit.display().to_string(), choose.display().to_string());
+    let model = fit.join("beeps.json");
+    let m = model.display().to_string();
+    let dump = fit.join("tones.csv");
+    let out = amd(&["train-beep", &f, "--policy-on", &c, "-o", &m, "--trees", "20", "--dump-candidates", &dump.display().to_string()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    for needle in ["calls: 24 ", "training calls: beeps found", "policy calls (24 from ", "a tone is the beep from p >= "] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+    let first = std::fs::read_to_string(&model).unwrap();
+    let parsed = mod_rust_amd::detector::BeepModel::from_json(&first).expect("a valid beep model");
+    assert_eq!(parsed.trees.len(), 20);
+    assert_eq!(parsed.features, mod_rust_amd::detector::BEEP_FEATURE_NAMES);
+    assert_eq!(parsed.notes["policy_on"], serde_json::json!([c]));
+    let csv = std::fs::read_to_string(&dump).unwrap();
+    let header = "folder,file,truth,beep_ms,decision,decision_ms,context,at_ms,start_ms,the_beep,probability,duration_ms,";
+    assert!(csv.starts_with(header), "{}", csv.lines().next().unwrap_or(""));
+    assert!(csv.lines().skip(1).any(|l| l.split(',').nth(9) == Some("1")), "the beeps are among the tones");
+    // The same folders give the same file, byte for byte.
+    assert!(amd(&["train-beep", &f, "--policy-on", &c, "-o", &m, "--trees", "20"]).status.success());
+    assert_eq!(std::fs::read_to_string(&model).unwrap(), first);
+
+    let out = amd(&["eval", "--beep-model", &m, &c]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("beep found within 150 ms"), "{}", text(&out.stdout));
+    let out = amd(&["analyze", "--json", "--beep-model", &m, &choose.join("call_00.wav").display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A decision model is no beep model; and the thresholds need folders of their own.
+    let decision = fit.join("decision.json");
+    std::fs::write(&decision, mod_rust_amd::DecisionModel::builtin().to_json()).unwrap();
+    let out = amd(&["analyze", "--beep-model", &decision.display().to_string(), &fixture("human_hello.wav")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("decision.json") && stderr.contains("not a beep model"), "{stderr}");
+    let out = amd(&["train-beep", &f, "-o", &m]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--policy-on"), "{}", text(&out.stderr));
+}
+
 /// analyze with detect_late_machine: a "Hello?" is a person, the beep after the recorded
 /// message that follows is a late machine, with the message-end fields filled for it; eval
 /// counts it and counts its beep as found.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::detector::{
-    Decision, DecisionModel, Detector, Event, LateMachine, MessageEnd, MessageEndKind, Params, UnsupportedRate, SUPPORTED_RATES,
+    Decision, DecisionModel, Detector, Event, LateMachine, MessageEnd, MessageEndKind, Models, Params, UnsupportedRate, SUPPORTED_RATES,
 };
 use crate::analyzer::wav::WavStream;
 use crate::module::resample::{target_rate, Resampler};
@@ -62,11 +62,11 @@ pub fn analyze(audio: &Audio, params: &Params) -> Result<Outcome, UnsupportedRat
     analyze_with(audio, params, None)
 }
 
-/// As [`analyze_with`] on a file read a frame at a time ([`WavStream`]): a long recording is
-/// read only as far as the detector needs it, in constant memory.
-pub fn analyze_stream(stream: &mut WavStream, params: &Params, model: Option<Arc<DecisionModel>>) -> Result<Outcome, String> {
+/// As [`analyze_with`] on a file read a frame at a time ([`WavStream`]), deciding with `models`:
+/// a long recording is read only as far as the detector needs it, in constant memory.
+pub fn analyze_stream(stream: &mut WavStream, params: &Params, models: &Models) -> Result<Outcome, String> {
     let target = detector_rate(stream.sample_rate())?;
-    let mut detector = Detector::with_model(params, target, model.unwrap_or_else(DecisionModel::builtin)).map_err(|e| e.to_string())?;
+    let mut detector = Detector::with_models(params, target, models).map_err(|e| e.to_string())?;
     let mut events = Vec::new();
     feed_stream(stream, &mut detector, &mut |e| events.push(e), Detector::is_finished)?;
     Ok(outcome(&detector, events, params, stream.duration_ms()))

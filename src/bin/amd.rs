@@ -8,11 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use mod_rust_amd::analyzer::analyze::{analyze_stream, Outcome};
 use mod_rust_amd::analyzer::eval::{mistake, read_labels, render, report, summary_row, Scored, SUMMARY_HEADER};
-use mod_rust_amd::module::config::{load_model, ModuleConfig};
+use mod_rust_amd::module::config::{load_beep_model, load_model, ModuleConfig};
 use mod_rust_amd::settings_from_xml;
 use mod_rust_amd::tools::{bench, plot, train, train_beep, tune};
 use mod_rust_amd::analyzer::wav::WavStream;
-use mod_rust_amd::{DecisionModel, Params};
+use mod_rust_amd::detector::Models;
+use mod_rust_amd::Params;
 
 #[derive(Parser)]
 #[command(name = "amd", version, about = "Answering machine detection on WAV files (mod_rust_amd's detector)")]
@@ -168,6 +169,10 @@ struct Settings {
     /// amd.conf.xml's decision_model does.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
+    /// Judge beeps with this model (a file `amd train-beep` wrote) instead of the built-in one,
+    /// as amd.conf.xml's beep_model does.
+    #[arg(long, value_name = "FILE")]
+    beep_model: Option<PathBuf>,
 }
 
 /// What --conf and --set came to, and whether all of it was taken: a bad entry is reported and
@@ -202,6 +207,11 @@ impl Settings {
             config.model = Arc::new(model);
             config.model_file = Some(path.display().to_string());
         }
+        if let Some(path) = &self.beep_model {
+            let model = load_beep_model(&path.display().to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
+            config.beep_model = Arc::new(model);
+            config.beep_model_file = Some(path.display().to_string());
+        }
         Ok(Configured { config, clean })
     }
 }
@@ -224,7 +234,7 @@ fn main() -> ExitCode {
             settings.config().and_then(|c| Ok(run_eval(&dirs, json, errors, &c.config)? && c.clean))
         }
         Command::Plot { file, output, channel, from, to, settings } => settings.config().and_then(|c| {
-            println!("{}", plot::run(&file, channel, &output, &c.config.params, c.config.model.clone(), (from, to))?);
+            println!("{}", plot::run(&file, channel, &output, &c.config.params, &c.config.models(), (from, to))?);
             Ok(c.clean)
         }),
         Command::Tune { dir, output, passes, holdout, force, settings } => settings.config().and_then(|c| {
@@ -293,15 +303,15 @@ fn wav_files(paths: &[PathBuf]) -> (Vec<PathBuf>, bool) {
 }
 
 /// Reads the file as it goes (a long recording only as far as the detector needs it).
-fn analyze_file(path: &Path, channel: u16, params: &Params, model: &Arc<DecisionModel>) -> Result<Outcome, String> {
+fn analyze_file(path: &Path, channel: u16, params: &Params, models: &Models) -> Result<Outcome, String> {
     let mut stream = WavStream::open(path, channel).map_err(|e| e.to_string())?;
-    analyze_stream(&mut stream, params, Some(model.clone()))
+    analyze_stream(&mut stream, params, models)
 }
 
 fn run_analyze(paths: &[PathBuf], json: bool, channel: u16, config: &ModuleConfig) -> bool {
     let (files, mut ok) = wav_files(paths);
     for file in files {
-        match analyze_file(&file, channel, &config.params, &config.model) {
+        match analyze_file(&file, channel, &config.params, &config.models()) {
             Ok(outcome) => println!("{}", describe(&file, &outcome, json)),
             Err(e) => {
                 eprintln!("amd: {}: {e}", file.display());
@@ -360,6 +370,7 @@ fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, config: &ModuleConfig) -
     // The end of the greeting is looked for only after the decision, so turning it on for the
     // beep figures leaves every decision as it is.
     let params = &Params { detect_message_end: true, ..config.params.clone() };
+    let models = config.models();
     let mut folders = Vec::with_capacity(dirs.len());
     for dir in dirs {
         folders.push((dir, read_labels(&dir.join("labels.csv"))?));
@@ -375,7 +386,7 @@ fn run_eval(dirs: &[PathBuf], json: bool, errors: bool, config: &ModuleConfig) -
         let mut scored = Vec::with_capacity(labels.len());
         for label in labels {
             bar.set_message(label.file.clone());
-            match analyze_file(&dir.join(&label.file), 0, params, &config.model) {
+            match analyze_file(&dir.join(&label.file), 0, params, &models) {
                 Ok(outcome) => {
                     scored.push(Scored { label, decision: outcome.decision, message_end: outcome.message_end, sit: outcome.sit, late: outcome.late })
                 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detector::beep_features::{BEEP_FEATURE_COUNT, BEEP_FEATURE_NAMES, MEDIAN_PITCH_SPREAD, PITCH_JUMPY, PITCH_SPREAD, SPOKE_BEFORE};
 use crate::detector::forest::{sigmoid, ModelKind, TreeModel};
+use crate::detector::model::DecisionModel;
 
 /// The first line of defence against a file that is not a beep model of ours.
 pub const BEEP_MODEL_FORMAT: &str = "mod_rust_amd beep model 1";
@@ -91,6 +92,20 @@ impl ModelKind for BeepTrees {
 
 /// The learned beep's model: trees over a tone run's features giving the log-odds of a beep.
 pub type BeepModel = TreeModel<BeepTrees>;
+
+/// The two learned models a detector decides with: the built-in ones unless an operator trained
+/// their own (`decision_model`, `beep_model` in amd.conf.xml).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Models {
+    pub decision: Arc<DecisionModel>,
+    pub beep: Arc<BeepModel>,
+}
+
+impl Models {
+    pub fn builtin() -> Models {
+        Models { decision: DecisionModel::builtin(), beep: BeepModel::builtin() }
+    }
+}
 
 impl TreeModel<BeepTrees> {
     /// The built-in model, parsed once.

@@ -46,7 +46,7 @@ mod trace;
 pub use answered_by::{answered_by, ANSWERED_BY_VALUES};
 pub use app_amd::amd_cause;
 pub use beep_features::{BEEP_FEATURE_COUNT, BEEP_FEATURE_NAMES};
-pub use beep_model::{may_be_beep, BeepContext, BeepModel, BeepPolicy, BEEP_MODEL_FORMAT};
+pub use beep_model::{may_be_beep, BeepContext, BeepModel, BeepPolicy, Models, BEEP_MODEL_FORMAT};
 pub use decision::{Beep, Cause, Decision, Event, Evidence, LateKind, LateMachine, MessageEnd, MessageEndKind, Status};
 pub use forest::{sigmoid, Node};
 pub use model::{DecisionModel, Policy, FORMAT as MODEL_FORMAT};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::detector::beep_features::{self, ToneContext, BEEP_FEATURE_COUNT};
-use crate::detector::beep_model::{BeepContext, BeepModel};
+use crate::detector::beep_model::{BeepContext, BeepModel, Models};
 use crate::detector::decision::{Cause, Decision, Event, Evidence, LateKind, Status};
 use crate::detector::dsp::median::median_of_three;
 use crate::detector::dsp::swing::Swing;
@@ -206,7 +206,16 @@ impl Detector {
         Detector::with_model(params, sample_rate, DecisionModel::builtin())
     }
 
-    /// A detector that decides with `model` where `params` say `decision=model`.
+    /// A detector that decides with `models`: the decision model where `params` say
+    /// `decision=model`, the beep model wherever a tone may be a beep.
+    pub fn with_models(params: &Params, sample_rate: u32, models: &Models) -> Result<Detector, UnsupportedRate> {
+        let mut detector = Detector::with_model(params, sample_rate, models.decision.clone())?;
+        detector.set_beep_model(models.beep.clone());
+        Ok(detector)
+    }
+
+    /// A detector that decides with `model` where `params` say `decision=model` (and the
+    /// built-in beep model).
     pub fn with_model(params: &Params, sample_rate: u32, model: Arc<DecisionModel>) -> Result<Detector, UnsupportedRate> {
         check_rate(sample_rate)?;
         Ok(Detector {

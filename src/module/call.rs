@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::recorder::Recording;
 use super::resample::{target_rate, Resampler};
 use super::{actions, fault, registry, slots, stats, SHUTTING_DOWN};
-use crate::detector::{amd_cause, answered_by, Decision, DecisionModel, Detector, LateKind, LateMachine, Event, Evidence, MessageEnd, Params, Status};
+use crate::detector::{amd_cause, answered_by, Decision, Detector, LateKind, LateMachine, Event, Evidence, MessageEnd, Models, Params, Status};
 use crate::freeswitch::event::fire_custom;
 use crate::freeswitch::log::{log, log_session, Level};
 use crate::freeswitch::media_bug::{AudioFrame, BugHandler};
@@ -22,8 +22,8 @@ pub const EVENT_SUBCLASS: &str = "AMD::EVENT";
 pub struct Call {
     pub uuid: String,
     params: Params,
-    /// The model `decision=model` decides with (amd.conf.xml's at voice_start).
-    model: Arc<DecisionModel>,
+    /// The models it decides with (amd.conf.xml's at voice_start).
+    models: Models,
     inner: Mutex<Inner>,
     decided: AtomicBool,
     /// The detector wants no more audio: decided, found the message end if asked to, and done
@@ -78,11 +78,11 @@ struct Snapshot {
 
 impl Call {
     /// A call holding one slot (already taken from [`slots`]).
-    pub fn new(uuid: String, params: Params, model: Arc<DecisionModel>, record_to: Option<PathBuf>) -> Call {
+    pub fn new(uuid: String, params: Params, models: Models, record_to: Option<PathBuf>) -> Call {
         Call {
             uuid,
             params,
-            model,
+            models,
             inner: Mutex::new(Inner { record_to, ..Inner::default() }),
             decided: AtomicBool::new(false),
             finished: AtomicBool::new(false),
@@ -176,7 +176,7 @@ impl Call {
             match inner.detector.as_mut() {
                 None => {
                     inner.detector = Some(
-                        Detector::with_model(&self.params, target, self.model.clone()).map_err(|e| format!("cannot start the detector: {e}"))?,
+                        Detector::with_models(&self.params, target, &self.models).map_err(|e| format!("cannot start the detector: {e}"))?,
                     )
                 }
                 Some(d) => d.set_sample_rate(target).map_err(|e| format!("codec change: {e}"))?,

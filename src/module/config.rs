@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::detector::{settings_from_xml, DecisionModel, Params};
+use crate::detector::{settings_from_xml, BeepModel, DecisionModel, Models, Params};
 
 /// The module's own amd.conf.xml keys (everything else goes to the detector's [`Params`]).
 pub const MAX_CHANNELS: &str = "max_channels";
@@ -11,6 +11,8 @@ pub const DEFAULT_MAX_CHANNELS: usize = 1000;
 const MAX_CHANNELS_LIMIT: usize = 1_000_000;
 /// The module's key for an operator's own decision model (a file `amd train` wrote).
 pub const DECISION_MODEL: &str = "decision_model";
+/// The module's key for an operator's own beep model (a file `amd train-beep` wrote).
+pub const BEEP_MODEL: &str = "beep_model";
 /// The module's key for a folder where every call's audio, as the detector heard it, is saved
 /// as <uuid>.wav.
 pub const RECORD_DIR: &str = "record_dir";
@@ -26,17 +28,35 @@ pub struct ModuleConfig {
     pub model: Arc<DecisionModel>,
     /// The file it came from, when not the built-in one.
     pub model_file: Option<String>,
+    /// The model that judges whether a tone is a greeting's beep: the built-in one unless
+    /// `beep_model` names a good file.
+    pub beep_model: Arc<BeepModel>,
+    /// The file it came from, when not the built-in one.
+    pub beep_model_file: Option<String>,
     /// Save every call's audio, as the detector heard it, in this folder (see recorder.rs).
     pub record_dir: Option<String>,
 }
 
 impl Default for ModuleConfig {
     fn default() -> Self {
-        ModuleConfig { params: Params::default(), max_channels: DEFAULT_MAX_CHANNELS, model: DecisionModel::builtin(), model_file: None, record_dir: None }
+        ModuleConfig {
+            params: Params::default(),
+            max_channels: DEFAULT_MAX_CHANNELS,
+            model: DecisionModel::builtin(),
+            model_file: None,
+            beep_model: BeepModel::builtin(),
+            beep_model_file: None,
+            record_dir: None,
+        }
     }
 }
 
 impl ModuleConfig {
+    /// The models a call decides with.
+    pub fn models(&self) -> Models {
+        Models { decision: self.model.clone(), beep: self.beep_model.clone() }
+    }
+
     /// Reads `<configuration name="amd.conf"><settings><param name value/>...` text. Bad values
     /// keep their defaults; every problem comes back as a message naming the key and the value.
     pub fn from_xml(xml: &str) -> (ModuleConfig, Vec<String>) {
@@ -76,6 +96,14 @@ impl ModuleConfig {
                     }
                     Err(e) => problems.push(format!("amd.conf.xml: {DECISION_MODEL}={value:?}: {e}; keeping the built-in model")),
                 }
+            } else if key.trim().eq_ignore_ascii_case(BEEP_MODEL) {
+                match load_beep_model(value.trim()) {
+                    Ok(model) => {
+                        cfg.beep_model = Arc::new(model);
+                        cfg.beep_model_file = Some(value.trim().to_string());
+                    }
+                    Err(e) => problems.push(format!("amd.conf.xml: {BEEP_MODEL}={value:?}: {e}; keeping the built-in beep model")),
+                }
             } else {
                 detector_settings.push((key.as_str(), value.as_str()));
             }
@@ -88,13 +116,21 @@ impl ModuleConfig {
     }
 }
 
-/// Reads and checks a model file.
+/// Reads and checks a decision model file.
 pub fn load_model(path: &str) -> Result<DecisionModel, String> {
+    DecisionModel::from_json(&read_model_file(path)?)
+}
+
+/// Reads and checks a beep model file.
+pub fn load_beep_model(path: &str) -> Result<BeepModel, String> {
+    BeepModel::from_json(&read_model_file(path)?)
+}
+
+fn read_model_file(path: &str) -> Result<String, String> {
     if path.is_empty() {
         return Err("no file named".into());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    DecisionModel::from_json(&text)
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -136,6 +172,34 @@ mod tests {
             assert!(problems[0].contains("decision_model") && problems[0].contains("keeping the built-in model"), "{}", problems[0]);
             assert_eq!(cfg.model, DecisionModel::builtin());
             assert_eq!(cfg.model_file, None);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn beep_model_loads_a_model_file_and_a_bad_one_keeps_the_built_in() {
+        let dir = std::env::temp_dir().join(format!("amd-config-beep-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut own = (*BeepModel::builtin()).clone();
+        own.policy.after_person_at = 0.99;
+        let good = dir.join("good.json");
+        std::fs::write(&good, own.to_json()).unwrap();
+        // A decision model is no beep model.
+        let wrong = dir.join("decision.json");
+        std::fs::write(&wrong, DecisionModel::builtin().to_json()).unwrap();
+        let read = |path: &std::path::Path| ModuleConfig::from_settings(&[(BEEP_MODEL.to_string(), path.display().to_string())]);
+
+        let (cfg, problems) = read(&good);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(*cfg.beep_model, own);
+        assert_eq!(cfg.models().beep, cfg.beep_model);
+        assert_eq!(cfg.beep_model_file.as_deref(), Some(good.display().to_string().as_str()));
+        for path in [wrong.clone(), dir.join("missing.json")] {
+            let (cfg, problems) = read(&path);
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("beep_model") && problems[0].contains("keeping the built-in beep model"), "{}", problems[0]);
+            assert_eq!(cfg.beep_model, BeepModel::builtin());
+            assert_eq!(cfg.beep_model_file, None);
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

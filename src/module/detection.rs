@@ -94,13 +94,14 @@ fn start_unguarded(session: &Session, data: &str, policy: DataPolicy) -> Result<
         return Err(StartError::AlreadyRunning);
     }
     let config = config();
+    let models = config.models();
     let params = params_for(session, data, policy, config.params)?;
     if !slots().try_acquire() {
         return Err(StartError::NoSlotFree { allocated: slots().allocated(), max: slots().max() });
     }
     let debug = params.debug;
     let record_to = record_path(session, config.record_dir.as_deref(), &uuid);
-    let call = Arc::new(Call::new(uuid.clone(), params, config.model, record_to));
+    let call = Arc::new(Call::new(uuid.clone(), params, models, record_to));
     // Until the media bug has the call, every way out (a panic included) must end it.
     let unattached = EndUnlessAttached(Some(call.clone()));
     if registry::insert(&call).is_err() {

@@ -4,11 +4,10 @@
 //! them, the end of the message and its beep).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::analyzer::analyze::{detector_rate, feed_stream};
 use crate::analyzer::wav::WavStream;
-use crate::detector::{BlockTrace, Decision, DecisionModel, Detector, Event, Evidence, Params};
+use crate::detector::{BlockTrace, Decision, Detector, Event, Evidence, Models, Params};
 use crate::tools::svg::{Anchor, Svg};
 
 /// 0 dBFS on the level's scale: a full-scale square wave has mean |x| 32768.
@@ -32,9 +31,9 @@ pub struct Observed {
 /// Runs the detector over the whole recording (past its decision: the plot shows all of it),
 /// recording every block. The file is read a frame at a time: a long recording costs the
 /// detector's trace (a few bytes per 10 ms), not its samples.
-pub fn observe(name: &str, stream: &mut WavStream, params: &Params, model: Arc<DecisionModel>) -> Result<Observed, String> {
+pub fn observe(name: &str, stream: &mut WavStream, params: &Params, models: &Models) -> Result<Observed, String> {
     let rate = detector_rate(stream.sample_rate())?;
-    let mut detector = Detector::with_model(params, rate, model).map_err(|e| e.to_string())?;
+    let mut detector = Detector::with_models(params, rate, models).map_err(|e| e.to_string())?;
     detector.keep_trace();
     let mut events = Vec::new();
     feed_stream(stream, &mut detector, &mut |e| events.push(e), |_| false)?;
@@ -429,11 +428,11 @@ fn png(_: &str) -> Result<Vec<u8>, String> {
 
 /// Plots channel `channel` of `file` into `out` (.svg or .png), deciding with `model`; returns a
 /// one-line summary.
-pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, model: Arc<DecisionModel>, window: (Option<u64>, Option<u64>)) -> Result<String, String> {
+pub fn run(file: &Path, channel: u16, out: &Path, params: &Params, models: &Models, window: (Option<u64>, Option<u64>)) -> Result<String, String> {
     let format = Format::from_path(out)?;
     let mut stream = WavStream::open(file, channel).map_err(|e| format!("{}: {e}", file.display()))?;
     let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let observed = observe(&name, &mut stream, params, model).map_err(|e| format!("{}: {e}", file.display()))?;
+    let observed = observe(&name, &mut stream, params, models).map_err(|e| format!("{}: {e}", file.display()))?;
     let view = View::of(&observed, window.0, window.1).map_err(|e| format!("{}: {e}", file.display()))?;
     let svg = render_view(&observed, view);
     let bytes = match format {

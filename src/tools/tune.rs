@@ -20,7 +20,7 @@ use crate::analyzer::analyze::analyze;
 use crate::analyzer::eval::{read_labels, render, report, Label, Scored};
 use crate::analyzer::wav::{read_file, Audio};
 use crate::detector::{Params, Status};
-use crate::module::config::{ModuleConfig, DECISION_MODEL, MAX_CHANNELS, RECORD_DIR};
+use crate::module::config::{ModuleConfig, BEEP_MODEL, DECISION_MODEL, MAX_CHANNELS, RECORD_DIR};
 
 /// A mean decision time this much shorter is needed to move a parameter when the counts tie.
 const MIN_TIME_GAIN_MS: f64 = 10.0;
@@ -365,6 +365,9 @@ pub fn conf_xml(config: &ModuleConfig, notes: &[String]) -> String {
     if let Some(file) = &config.model_file {
         out.push_str(&format!("    <param name=\"{DECISION_MODEL}\" value=\"{}\"/>\n", attr(file)));
     }
+    if let Some(file) = &config.beep_model_file {
+        out.push_str(&format!("    <param name=\"{BEEP_MODEL}\" value=\"{}\"/>\n", attr(file)));
+    }
     if let Some(dir) = &config.record_dir {
         out.push_str(&format!("    <param name=\"{RECORD_DIR}\" value=\"{}\"/>\n", attr(dir)));
     }
@@ -491,15 +494,20 @@ mod tests {
     }
 
     #[test]
-    fn the_written_file_keeps_the_starts_decision_model_and_record_dir() {
+    fn the_written_file_keeps_the_starts_models_and_record_dir() {
         let dir = std::env::temp_dir().join(format!("amd-tune-keys-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let model_path = dir.join("my model.json");
         std::fs::write(&model_path, crate::detector::DecisionModel::builtin().to_json()).unwrap();
         let model_file = model_path.display().to_string();
+        let beep_path = dir.join("my beeps.json");
+        std::fs::write(&beep_path, crate::detector::BeepModel::builtin().to_json()).unwrap();
+        let beep_file = beep_path.display().to_string();
         let config = ModuleConfig {
             model: std::sync::Arc::new(crate::module::config::load_model(&model_file).unwrap()),
             model_file: Some(model_file),
+            beep_model: std::sync::Arc::new(crate::module::config::load_beep_model(&beep_file).unwrap()),
+            beep_model_file: Some(beep_file),
             record_dir: Some(dir.display().to_string()),
             ..ModuleConfig::default()
         };
