@@ -701,10 +701,15 @@ impl State {
 
     /// Whether a tone is a greeting's beep, as the beep model judges it in `context`: in the band
     /// beeps are made in, heard for longer than a passing blip, and, before a decision, only
-    /// where beeps are asked for. `start` is how the tone began, when the latest runs no longer
-    /// say (a SIT's first segment judged after the sequence broke off).
+    /// where beeps are asked for and while no decision is taken (the late watch asks judge_tone
+    /// for fax and SIT only, and judges beeps itself: the model is not asked twice a block).
+    /// `start` is how the tone began, when the latest runs no longer say (a SIT's first segment
+    /// judged after the sequence broke off).
     fn is_beep(&self, run: &ToneRun, context: BeepContext, start: Option<RunStart>) -> bool {
-        let asked = context != BeepContext::BeforeDecision || self.params.detect_beep;
+        let asked = match context {
+            BeepContext::BeforeDecision => self.decision.is_none() && self.params.detect_beep,
+            BeepContext::AfterMachine | BeepContext::AfterPerson => true,
+        };
         asked
             && in_beep_band(run)
             && run.duration_ms >= MIN_TONE_MS
