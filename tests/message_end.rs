@@ -359,3 +359,30 @@ fn fax_and_sit_tones_through_a_mobile_codec_are_still_named() {
     let (d, code) = decide(&s);
     assert_eq!((d.status, d.cause, code), (Status::Machine, Cause::Sit, Some("NC")), "SIT: {d:?}");
 }
+
+/// The beep model is told how many tones the line carried before the one it judges: music or a
+/// television behind a call sounds tone after tone, where a beep mostly comes alone.
+#[test]
+fn each_tone_is_judged_knowing_the_tones_before_it() {
+    use mod_rust_amd::detector::BEEP_FEATURE_NAMES;
+    let earlier = BEEP_FEATURE_NAMES.iter().position(|n| *n == "earlier_tones").expect("the feature");
+    let mut s = long_greeting(8000);
+    let first = s.at_ms() as u64;
+    s.tone(300, 700.0, 3000.0).silence(400);
+    let second = s.at_ms() as u64;
+    s.tone(300, 1000.0, 3000.0).silence(400);
+    let third = s.at_ms() as u64;
+    s.tone(300, 1400.0, 3000.0).silence(1000);
+    let starts = [first, second, third];
+    let mut d = Detector::new(&params(""), 8000).unwrap();
+    d.collect_tone_candidates();
+    for chunk in s.samples.chunks(160) {
+        d.push(chunk, &mut |_| {});
+    }
+    let candidates = d.take_tone_candidates();
+    for (heard_before, start) in starts.iter().enumerate() {
+        let judged: Vec<f32> = candidates.iter().filter(|c| c.start_ms.abs_diff(*start) <= 30).map(|c| c.features[earlier]).collect();
+        assert!(!judged.is_empty(), "the tone at {start} ms is judged: {candidates:?}");
+        assert!(judged.iter().all(|&n| n == heard_before as f32), "the tone at {start} ms follows {heard_before}: {judged:?}");
+    }
+}

@@ -4,8 +4,9 @@
 //! Each figure is one a listener goes by: how long and how steady the tone is, how it stands
 //! against the line's background and the greeting's voice, whether it came out of a pause and
 //! how soon after the talk, whether the room behind the call is full of voices (a TV's notes),
-//! how it dies away, and how pure a tone it is. None is the tone's frequency or its absolute level: beeps are made at
-//! any pitch, and lines carry them at any gain.
+//! how it dies away, how pure a tone it is, and how many tones the line carried before it. None
+//! is the tone's frequency or its absolute level: beeps are made at any pitch, and lines carry
+//! them at any gain.
 
 use crate::detector::tones::tone::{self, ToneRun};
 
@@ -29,8 +30,9 @@ pub const BEEP_FEATURE_NAMES: [&str; BEEP_FEATURE_COUNT] = [
     "fall_db",
     "band_share",
     "level_wobble_db",
+    "earlier_tones",
 ];
-pub const BEEP_FEATURE_COUNT: usize = 17;
+pub const BEEP_FEATURE_COUNT: usize = 18;
 
 /// Where the features the beep model's hard gates read sit (see beep_model.rs).
 pub const PITCH_SPREAD: usize = 4;
@@ -64,6 +66,10 @@ pub struct ToneContext {
     pub spoke_before: bool,
     /// Words heard so far.
     pub words: u32,
+    /// Tones of 50 ms or more heard since the answer and ended before this one. The beep is
+    /// mostly the first tone of a call, or the second after a first part; music, a television
+    /// or an engine behind the call sounds tone after tone, and each may pass for a beep alone.
+    pub earlier_tones: u16,
 }
 
 /// The features of `run` in `context`, in the order of [`BEEP_FEATURE_NAMES`].
@@ -90,6 +96,7 @@ pub fn features(run: &ToneRun, context: &ToneContext) -> [f32; BEEP_FEATURE_COUN
         run.peak_level_db - run.level_db,
         run.mean_share(),
         run.mean_wobble_db(),
+        f32::from(context.earlier_tones),
     ]
 }
 
@@ -116,6 +123,7 @@ mod tests {
             talk_end_ms: Some(2600),
             spoke_before: true,
             words: 4,
+            earlier_tones: 0,
         }
     }
 
