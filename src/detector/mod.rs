@@ -52,5 +52,5 @@ pub use forest::{sigmoid, Node};
 pub use model::{DecisionModel, Policy, FORMAT as MODEL_FORMAT};
 pub use params::{settings_from_xml, DecisionMode, ParamError, Params, CONFIG_NAME, RULE_TIMERS};
 pub use pipeline::{Detector, ToneCandidate, UnsupportedRate, SUPPORTED_RATES};
-pub use timeline::{TimelinePoint, FEATURE_COUNT, FEATURE_NAMES, STEP_MS as TIMELINE_STEP_MS};
+pub use timeline::{feature_index as timeline_feature_index, TimelinePoint, FEATURE_COUNT, FEATURE_NAMES, STEP_MS as TIMELINE_STEP_MS};
 pub use trace::BlockTrace;

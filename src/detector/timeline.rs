@@ -29,6 +29,35 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
 ];
 pub const FEATURE_COUNT: usize = 14;
 
+/// Where the feature called `name` sits in a point. Used in constants, so that code reading a
+/// figure by its place follows the list when it changes; a name that is none of the features
+/// fails the build.
+pub const fn feature_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < FEATURE_COUNT {
+        if same_name(FEATURE_NAMES[i], name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no timeline feature has this name");
+}
+
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The call's figures at one moment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimelinePoint {
@@ -152,6 +181,14 @@ mod tests {
         assert_eq!((get("talker_over_background_db"), get("now_under_talker_db")), (20.0, 15.0));
         assert_eq!(get("recent_sound_share"), 4.0 / 30.0);
         assert_eq!(get("background_db"), 20.0);
+    }
+
+    #[test]
+    fn a_feature_is_found_by_its_name() {
+        for (i, name) in FEATURE_NAMES.iter().enumerate() {
+            assert_eq!(feature_index(name), i);
+        }
+        assert!(!same_name("words", "word") && !same_name("words", "wordy"));
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::analyzer::wav::{read_file, Audio};
 use crate::detector::{
     sigmoid, Cause, Decision, DecisionMode, DecisionModel, Detector, Params, Policy, Status, TimelinePoint, UnsupportedRate, FEATURE_NAMES,
 };
+use crate::detector::timeline_feature_index as feature_index;
 use crate::tools::boost::{self, Row};
 pub use crate::tools::boost::Settings as BoostSettings;
 
@@ -39,10 +40,10 @@ pub const DEFAULT_HOLDOUT_PERCENT: u32 = 20;
 /// Of the voices not held back, one in this many chooses the policy.
 const POLICY_SHARE: u64 = 5;
 /// Where the figures the timers read sit in a point.
-const GREETING: usize = 2;
-const SILENCE: usize = 3;
-const WORDS: usize = 4;
-const LONGEST_WORD: usize = 5;
+const GREETING: usize = feature_index("greeting_ms");
+const SILENCE: usize = feature_index("silence_ms");
+const WORDS: usize = feature_index("words");
+const LONGEST_WORD: usize = feature_index("longest_word_ms");
 
 pub struct Options {
     pub holdout_percent: u32,
