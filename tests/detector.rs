@@ -446,6 +446,37 @@ fn a_tv_like_steady_background_after_a_hello_is_not_talk() {
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
 }
 
+/// Media that starts late: digital silence from the answer, then the line's hiss, and a
+/// "hello" (syllables) 900 ms after the first packet. Without the late start the greeting is
+/// timed from the hello; with it, the hiss must not pass for talk either.
+#[test]
+fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_the_hello_not_the_hiss() {
+    let call = |lead_ms: u32| {
+        let mut hiss = Synth::new(8000);
+        hiss.noise_burst(4500, 300.0);
+        let mut hello = Synth::new(8000);
+        hello.silence(900).syllables(500, 150, 40, 6000.0).silence(3100);
+        hiss.mix(&hello);
+        let mut s = Synth::new(8000);
+        s.silence(lead_ms);
+        s.samples.extend_from_slice(&hiss.samples);
+        run(&Params::default(), 8000, &s.samples, 20)
+    };
+    let starts = |events: &[Event]| events.iter().filter_map(|e| if let Event::StartTalking { at_ms } = e { Some(*at_ms) } else { None }).collect::<Vec<_>>();
+    let straight = call(0);
+    let late = call(600);
+    let first_talk = starts(&late).into_iter().find(|&at| at >= 600 + 700).expect("the hello heard");
+    assert_eq!(Some(first_talk - 600), starts(&straight).first().copied(), "{late:?}");
+    let (d_straight, d_late) = (decision(&straight), decision(&late));
+    assert_eq!((d_late.status, d_late.cause), (d_straight.status, d_straight.cause), "{late:?}");
+    assert_eq!((d_late.status, d_late.cause), (Status::Person, Cause::SilentAfterIntro));
+    assert_eq!(d_late.at_ms, d_straight.at_ms + 600, "decided as long after the hello");
+    // The hiss before the hello was taken for talk only until it had held its level, and every
+    // start it made is closed.
+    let stops = late.iter().filter(|e| matches!(e, Event::StopTalking { .. })).count();
+    assert_eq!(starts(&late).len(), stops, "{late:?}");
+}
+
 /// Mean |x| of a signal, for setting up signal-to-noise ratios.
 fn mean_abs(samples: &[i16]) -> f32 {
     samples.iter().map(|&x| f32::from(x).abs()).sum::<f32>() / samples.len() as f32

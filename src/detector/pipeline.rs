@@ -468,9 +468,7 @@ impl State {
         // not one: noise looks tonal for a moment now and then, and where it does so block
         // after block (hum residue, rumble) the floor would otherwise never learn the line.
         let in_tone = self.tones.current_start().is_some_and(|start| now.saturating_sub(start) >= MIN_TONE_MS);
-        if !in_tone && !ringing {
-            self.floor.update(stats.level);
-        }
+        let media_began_with_background = !in_tone && !ringing && self.floor.update(stats.level);
         // A new run, out of nothing or straight after another tone (hum under a pause, then the beep).
         if self.tones.current_start().is_some_and(|start| following != Some(start)) {
             // The tone became visible some blocks after it began; look at the blocks before that.
@@ -494,6 +492,9 @@ impl State {
         if self.decision.is_none() && self.talk.greeting_start().is_some() {
             let started = matches!(edge, Some(TalkEdge::Start { .. }));
             self.timeline.observe(sound, periodicity >= VOICED, over_background, started);
+        }
+        if media_began_with_background && self.decision.is_none() {
+            self.forget_talk(now, on_event);
         }
         if ringing {
             // Its onset passed for sound until the ring was recognised.
@@ -649,6 +650,19 @@ impl State {
         let latest = self.run_starts[0];
         let ran_into_it = latest.start_ms == run.start_ms && latest.talk_end_ms.is_some_and(|end| end >= run.start_ms);
         !self.spoke_before(run.start_ms) || (ran_into_it && self.talk.words() <= 1)
+    }
+
+    /// Forgets the talk heard so far: it was the line's background, heard from media that began
+    /// after the answer (see noise_floor.rs), and nothing but digital silence came before it.
+    fn forget_talk(&mut self, now: u64, on_event: &mut dyn FnMut(Event)) {
+        if self.talk.is_talking() {
+            on_event(Event::StopTalking { at_ms: now });
+        }
+        let p = &self.params;
+        self.talk = TalkTracker::new(p.noise_min_length, p.noise_inter_silence, p.silent_max_session, p.silent_after_intro);
+        self.timeline = Timeline::default();
+        self.talker_db = None;
+        self.sound_history = 0;
     }
 
     /// Whether speech was heard before `at_ms`.

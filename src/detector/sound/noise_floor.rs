@@ -31,6 +31,34 @@ const SUBWINDOW_BLOCKS: u32 = 25;
 /// a whole window, and every rustle of that noise then passes for a word.
 const START_UP_BLOCKS: u32 = 2;
 
+/// Media that starts late: a line digitally silent from the answer until the far end's first
+/// packet. The first sound is then either the line's background (and the silence before it was no
+/// background at all) or, on a clean line, the far end's first word, and only time tells them
+/// apart: a background goes on at its level, a word (or a burst of noise standing in for one)
+/// stops or swings within a syllable or two. So the floor goes on as if the silence were the
+/// background, and a first word is heard at once; once the first sound has held its level for
+/// LATE_MEDIA_STEADY_BLOCKS, it is learnt as the background, and the detector forgets what it
+/// took for talk in it.
+const LATE_MEDIA_STEADY_BLOCKS: u32 = 70;
+/// How far the first sound's smoothed level may move and still be one steady background (dB):
+/// a line's noise moves a few dB from block to block, talk drops by tens between syllables.
+const LATE_MEDIA_STEADY_DB: f32 = 6.0;
+/// Blocks at the start of the first sound left out of its range: the packet's edge, and the
+/// smoothing settling on the level.
+const LATE_MEDIA_SETTLE_BLOCKS: u32 = 3;
+
+/// How far the line's media has got, as the floor sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Media {
+    /// Nothing but digital silence since the answer.
+    NotYet,
+    /// A first sound after DIGITAL_SILENCE_BLOCKS or more of digital silence from the answer:
+    /// its blocks so far, its smoothed level and the range that level has kept since it settled.
+    FirstSound { blocks: u32, smoothed_db: f32, low_db: f32, high_db: f32 },
+    /// The line's sound is understood: media from the answer, a first word, or a background learnt.
+    Known,
+}
+
 #[derive(Debug, Clone)]
 pub struct NoiseFloor {
     smoothed_db: Option<f32>,
@@ -45,6 +73,7 @@ pub struct NoiseFloor {
     held_back: Option<f32>,
     /// Blocks of the start-up still to pass over.
     start_up: u32,
+    media: Media,
 }
 
 impl Default for NoiseFloor {
@@ -58,6 +87,7 @@ impl Default for NoiseFloor {
             digital_silence_run: 0,
             held_back: None,
             start_up: START_UP_BLOCKS,
+            media: Media::NotYet,
         }
     }
 }
@@ -78,7 +108,57 @@ impl NoiseFloor {
         self.filled > 0 || self.current_blocks >= SUBWINDOW_BLOCKS / 2
     }
 
-    pub fn update(&mut self, level: f32) {
+    /// Learns one block's level. True when the line's first sound, after digital silence from the
+    /// answer, has just turned out to be its background (see LATE_MEDIA_STEADY_BLOCKS): the floor
+    /// starts again from it, and what was taken for sound since it began was none.
+    pub fn update(&mut self, level: f32) -> bool {
+        let background_began = self.first_sound_is_background(level);
+        if background_began {
+            *self = NoiseFloor { media: Media::Known, start_up: 0, ..NoiseFloor::default() };
+        }
+        self.learn_block(level);
+        background_began
+    }
+
+    /// Follows the line's first sound after digital silence from the answer; true on the block
+    /// where it has held its level long enough to be the background.
+    fn first_sound_is_background(&mut self, level: f32) -> bool {
+        let silent = level < DIGITAL_SILENCE;
+        match self.media {
+            Media::NotYet if !silent => {
+                self.media = if self.digital_silence_run >= DIGITAL_SILENCE_BLOCKS {
+                    Media::FirstSound { blocks: 1, smoothed_db: level_db(level), low_db: f32::INFINITY, high_db: f32::NEG_INFINITY }
+                } else {
+                    Media::Known
+                };
+                false
+            }
+            // A lost packet or two is no end of the sound, and its edges say nothing of it; a
+            // long silence is.
+            Media::FirstSound { .. } if silent || self.digital_silence_run > 0 => {
+                if self.digital_silence_run + u32::from(silent) >= DIGITAL_SILENCE_BLOCKS {
+                    self.media = Media::Known;
+                }
+                false
+            }
+            Media::FirstSound { blocks, smoothed_db, low_db, high_db } => {
+                let smoothed_db = smoothed_db + (level_db(level) - smoothed_db) * SMOOTHING;
+                let (low_db, high_db) = if blocks >= LATE_MEDIA_SETTLE_BLOCKS { (low_db.min(smoothed_db), high_db.max(smoothed_db)) } else { (low_db, high_db) };
+                let blocks = blocks + 1;
+                self.media = if high_db - low_db > LATE_MEDIA_STEADY_DB {
+                    Media::Known
+                } else if blocks >= LATE_MEDIA_STEADY_BLOCKS {
+                    return true;
+                } else {
+                    Media::FirstSound { blocks, smoothed_db, low_db, high_db }
+                };
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn learn_block(&mut self, level: f32) {
         if level < DIGITAL_SILENCE {
             self.held_back = None;
             self.digital_silence_run += 1;
@@ -183,6 +263,53 @@ mod tests {
         feed(&mut nf, 400.0, 200);
         feed(&mut nf, 40.0, 130);
         assert_floor_at(&nf, 40.0);
+    }
+
+    /// Feeds blocks, and says at which of them (from 0) the floor found the first sound to be the
+    /// line's background.
+    fn background_found_at(nf: &mut NoiseFloor, levels: impl IntoIterator<Item = f32>) -> Vec<usize> {
+        levels.into_iter().enumerate().filter_map(|(i, level)| nf.update(level).then_some(i)).collect()
+    }
+
+    #[test]
+    fn a_steady_first_sound_after_digital_silence_from_the_answer_is_the_background() {
+        let mut nf = NoiseFloor::default();
+        assert!(background_found_at(&mut nf, std::iter::repeat_n(0.0, 60)).is_empty());
+        // Noise whose blocks move by 1-2 dB, as a line's hiss does.
+        let noise = (0..200).map(|i| if i % 3 == 0 { 300.0 } else { 360.0 });
+        assert_eq!(background_found_at(&mut nf, noise), vec![LATE_MEDIA_STEADY_BLOCKS as usize - 1]);
+        assert!(nf.db() > level_db(300.0) - 1.0 && nf.db() < level_db(360.0), "floor {}", nf.db());
+    }
+
+    #[test]
+    fn a_first_word_after_digital_silence_stays_a_word() {
+        // A burst that stops before the background would have been learnt, then the clean line.
+        let mut nf = NoiseFloor::default();
+        let call = std::iter::repeat_n(0.0, 60).chain(std::iter::repeat_n(2000.0, 60)).chain(std::iter::repeat_n(0.0, 100)).chain(std::iter::repeat_n(2000.0, 100));
+        assert!(background_found_at(&mut nf, call).is_empty());
+        // Syllables: the level drops by tens of dB between them.
+        let mut nf = NoiseFloor::default();
+        let syllables = std::iter::repeat_n(0.0, 60).chain((0..300).map(|i| if i % 25 < 18 { 2000.0 } else { 60.0 }));
+        assert!(background_found_at(&mut nf, syllables).is_empty());
+        assert!(nf.db() < level_db(60.0) + 6.0, "floor {}", nf.db());
+    }
+
+    #[test]
+    fn a_lost_packet_in_the_first_sound_does_not_end_it() {
+        let mut nf = NoiseFloor::default();
+        let noise = |n: usize| std::iter::repeat_n(300.0, n);
+        let call = std::iter::repeat_n(0.0, 60).chain(noise(30)).chain([0.0, 0.0, 40.0]).chain(noise(100));
+        assert_eq!(background_found_at(&mut nf, call).len(), 1);
+        assert_floor_at(&nf, 300.0);
+    }
+
+    #[test]
+    fn a_line_with_sound_from_the_answer_is_not_watched_for_late_media() {
+        let mut nf = NoiseFloor::default();
+        assert!(background_found_at(&mut nf, std::iter::repeat_n(300.0, 300)).is_empty());
+        // Nor a call whose first blocks are a lost packet's worth of silence.
+        let mut nf = NoiseFloor::default();
+        assert!(background_found_at(&mut nf, std::iter::repeat_n(0.0, 3).chain(std::iter::repeat_n(300.0, 300))).is_empty());
     }
 
     #[test]
