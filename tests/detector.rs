@@ -3,7 +3,7 @@
 mod common;
 
 use common::Synth;
-use mod_rust_amd::{Cause, Decision, DecisionModel, Detector, Event, Node, Params, Status};
+use mod_rust_amd::{Cause, Decision, DecisionModel, Detector, Event, Node, Params, Status, FEATURE_NAMES};
 
 fn params(overrides: &str) -> Params {
     let mut p = Params::default();
@@ -475,6 +475,37 @@ fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_the_hello_not_the_h
     // start it made is closed.
     let stops = late.iter().filter(|e| matches!(e, Event::StopTalking { .. })).count();
     assert_eq!(starts(&late).len(), stops, "{late:?}");
+}
+
+/// The learned decision times such a call from where its media began, as it times a call whose
+/// media begins at the answer: the hello comes as long after the line's first sound.
+#[test]
+fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_its_first_sound() {
+    let timeline = |lead_ms: u32, hiss: bool| {
+        let mut line = Synth::new(8000);
+        line.noise_burst(4500, if hiss { 300.0 } else { 0.0 });
+        let mut hello = Synth::new(8000);
+        hello.silence(900).syllables(500, 150, 40, 6000.0).silence(3100);
+        line.mix(&hello);
+        let mut s = Synth::new(8000);
+        s.silence(lead_ms);
+        s.samples.extend_from_slice(&line.samples);
+        let mut d = Detector::new(&Params::default(), 8000).unwrap();
+        d.collect_timeline();
+        for chunk in s.samples.chunks(160) {
+            d.push(chunk, &mut |_| {});
+        }
+        d.take_timeline()
+    };
+    let feature = |name: &str| FEATURE_NAMES.iter().position(|n| *n == name).expect("a feature");
+    let greeting_start = |points: &[mod_rust_amd::TimelinePoint]| points.first().expect("a greeting").features[feature("greeting_start_ms")];
+    let straight = greeting_start(&timeline(0, true));
+    assert!((straight - 900.0).abs() <= 30.0, "{straight}");
+    assert_eq!(greeting_start(&timeline(600, true)), straight);
+    // Digital silence until the hello itself: nothing says the media began before it, so the call
+    // is timed from the answer.
+    let clean = greeting_start(&timeline(600, false));
+    assert!((clean - 1500.0).abs() <= 30.0, "{clean}");
 }
 
 /// Mean |x| of a signal, for setting up signal-to-noise ratios.

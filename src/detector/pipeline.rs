@@ -13,7 +13,7 @@ use crate::detector::late_machine::LateWatch;
 use crate::detector::message_end::{in_beep_band, BlockView, MessageEndWatch};
 use crate::detector::model::DecisionModel;
 use crate::detector::params::{DecisionMode, Params};
-use crate::detector::sound::noise_floor::{level_db, NoiseFloor};
+use crate::detector::sound::noise_floor::{level_db, NoiseFloor, DIGITAL_SILENCE};
 use crate::detector::sound::voicing::{BackgroundVoicing, Voicing};
 use crate::detector::talk::{TalkEdge, TalkTracker};
 use crate::detector::timeline::{Moment, Timeline, TimelinePoint, STEP_MS};
@@ -189,6 +189,11 @@ struct State {
     /// End of the last block heard ringing (0: none). Nobody has answered while the line
     /// rings, so silent_initial counts from here rather than from the answer.
     last_ring_ms: u64,
+    /// Start of the first block that was not digital silence: where the line's media began.
+    media_start_ms: Option<u64>,
+    /// Where the learned decision times the call from: the answer, or the start of media that
+    /// began late with the line's background (see noise_floor.rs).
+    timed_from_ms: u64,
     /// Every block's figures, only when a caller asked for them (plots).
     trace: Option<Vec<BlockTrace>>,
     /// The call's figures since the greeting started, for the learned decision.
@@ -265,6 +270,8 @@ impl Detector {
                 v21: V21Watch::default(),
                 ringback: RingbackTracker::default(),
                 last_ring_ms: 0,
+                media_start_ms: None,
+                timed_from_ms: 0,
                 trace: None,
                 timeline: Timeline::default(),
                 model,
@@ -404,6 +411,9 @@ impl State {
         self.blocks += 1;
         let now = self.blocks * BLOCK_MS;
         let db = level_db(stats.level);
+        if self.media_start_ms.is_none() && stats.level >= DIGITAL_SILENCE {
+            self.media_start_ms = Some(now - BLOCK_MS);
+        }
 
         // Voicing is worked out while it can still change something: before the decision, and
         // while a machine's greeting is followed to its end (its words in loud noise must not
@@ -653,8 +663,11 @@ impl State {
     }
 
     /// Forgets the talk heard so far: it was the line's background, heard from media that began
-    /// after the answer (see noise_floor.rs), and nothing but digital silence came before it.
+    /// after the answer (see noise_floor.rs), and nothing but digital silence came before it. The
+    /// call is timed from there on, as a call whose media begins at the answer is: a person's
+    /// hello comes as long after the first sound of the line.
     fn forget_talk(&mut self, now: u64, on_event: &mut dyn FnMut(Event)) {
+        self.timed_from_ms = self.media_start_ms.unwrap_or(0);
         if self.talk.is_talking() {
             on_event(Event::StopTalking { at_ms: now });
         }
@@ -663,6 +676,10 @@ impl State {
         self.timeline = Timeline::default();
         self.talker_db = None;
         self.sound_history = 0;
+        // Training: the points taken while the background passed for a greeting are no call's.
+        if let Some(points) = self.collected.as_mut() {
+            points.clear();
+        }
     }
 
     /// Whether speech was heard before `at_ms`.
@@ -800,7 +817,7 @@ impl State {
         let evidence = self.measure(now);
         self.timeline.point(&Moment {
             now_ms: now,
-            silence_from_ms: self.last_ring_ms,
+            silence_from_ms: self.last_ring_ms.max(self.timed_from_ms),
             greeting_start_ms: greeting_start,
             greeting_ms: evidence.greeting_ms,
             silence_ms: evidence.silence_ms,

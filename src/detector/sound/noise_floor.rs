@@ -13,7 +13,7 @@ pub fn level_db(level: f32) -> f32 {
 /// Blocks quieter than this are digital silence. A few of them are a lost packet and say
 /// nothing about the background; a long run of them (comfort noise switched off, a line with
 /// no noise at all) is the background.
-const DIGITAL_SILENCE: f32 = 2.0;
+pub const DIGITAL_SILENCE: f32 = 2.0;
 const DIGITAL_SILENCE_BLOCKS: u32 = 10;
 /// A lost packet's edges: the block where the line drops into digital silence, and the one where
 /// it comes back, hold part of the packet before or after and part of the gap, and measure far
