@@ -3,7 +3,8 @@
 mod common;
 
 use common::Synth;
-use mod_rust_amd::{Cause, Decision, DecisionModel, Detector, Event, Node, Params, Status, FEATURE_NAMES};
+use mod_rust_amd::detector::timeline_feature_index;
+use mod_rust_amd::{Cause, Decision, DecisionModel, Detector, Event, Node, Params, Status};
 
 fn params(overrides: &str) -> Params {
     let mut p = Params::default();
@@ -446,22 +447,26 @@ fn a_tv_like_steady_background_after_a_hello_is_not_talk() {
     assert_eq!((d.status, d.cause), (Status::Person, Cause::SilentAfterIntro), "{d:?}");
 }
 
+/// `lead_ms` of digital silence from the answer (media that starts late), then 4.5 s of the line's
+/// hiss at peak `hiss` (none: a clean line) with a "hello" (syllables) 900 ms into it.
+fn late_media_hello(lead_ms: u32, hiss: f32) -> Synth {
+    let mut line = Synth::new(8000);
+    line.noise_burst(4500, hiss);
+    let mut hello = Synth::new(8000);
+    hello.silence(900).syllables(500, 150, 40, 6000.0).silence(3100);
+    line.mix(&hello);
+    let mut s = Synth::new(8000);
+    s.silence(lead_ms);
+    s.samples.extend_from_slice(&line.samples);
+    s
+}
+
 /// Media that starts late: digital silence from the answer, then the line's hiss, and a
 /// "hello" (syllables) 900 ms after the first packet. Without the late start the greeting is
 /// timed from the hello; with it, the hiss must not pass for talk either.
 #[test]
 fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_the_hello_not_the_hiss() {
-    let call = |lead_ms: u32| {
-        let mut hiss = Synth::new(8000);
-        hiss.noise_burst(4500, 300.0);
-        let mut hello = Synth::new(8000);
-        hello.silence(900).syllables(500, 150, 40, 6000.0).silence(3100);
-        hiss.mix(&hello);
-        let mut s = Synth::new(8000);
-        s.silence(lead_ms);
-        s.samples.extend_from_slice(&hiss.samples);
-        run(&Params::default(), 8000, &s.samples, 20)
-    };
+    let call = |lead_ms: u32| run(&Params::default(), 8000, &late_media_hello(lead_ms, 300.0).samples, 20);
     let starts = |events: &[Event]| events.iter().filter_map(|e| if let Event::StartTalking { at_ms } = e { Some(*at_ms) } else { None }).collect::<Vec<_>>();
     let straight = call(0);
     let late = call(600);
@@ -482,14 +487,7 @@ fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_the_hello_not_the_h
 #[test]
 fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_its_first_sound() {
     let timeline = |lead_ms: u32, hiss: bool| {
-        let mut line = Synth::new(8000);
-        line.noise_burst(4500, if hiss { 300.0 } else { 0.0 });
-        let mut hello = Synth::new(8000);
-        hello.silence(900).syllables(500, 150, 40, 6000.0).silence(3100);
-        line.mix(&hello);
-        let mut s = Synth::new(8000);
-        s.silence(lead_ms);
-        s.samples.extend_from_slice(&line.samples);
+        let s = late_media_hello(lead_ms, if hiss { 300.0 } else { 0.0 });
         let mut d = Detector::new(&Params::default(), 8000).unwrap();
         d.collect_timeline();
         for chunk in s.samples.chunks(160) {
@@ -497,8 +495,7 @@ fn media_that_starts_late_with_the_line_s_hiss_is_timed_from_its_first_sound() {
         }
         d.take_timeline()
     };
-    let feature = |name: &str| FEATURE_NAMES.iter().position(|n| *n == name).expect("a feature");
-    let greeting_start = |points: &[mod_rust_amd::TimelinePoint]| points.first().expect("a greeting").features[feature("greeting_start_ms")];
+    let greeting_start = |points: &[mod_rust_amd::TimelinePoint]| points.first().expect("a greeting").features[timeline_feature_index("greeting_start_ms")];
     let straight = greeting_start(&timeline(0, true));
     assert!((straight - 900.0).abs() <= 30.0, "{straight}");
     assert_eq!(greeting_start(&timeline(600, true)), straight);

@@ -242,7 +242,7 @@ impl Detector {
                 params: params.clone(),
                 blocks: 0,
                 floor: NoiseFloor::default(),
-                talk: TalkTracker::new(params.noise_min_length, params.noise_inter_silence, params.silent_max_session, params.silent_after_intro),
+                talk: talk_tracker(params),
                 tones: ToneTracker::default(),
                 sit: SitProgress::default(),
                 held_tone: None,
@@ -404,6 +404,11 @@ fn check_rate(rate: u32) -> Result<(), UnsupportedRate> {
     } else {
         Err(UnsupportedRate(rate))
     }
+}
+
+/// A talk tracker with nothing heard yet, on the timers of `p`.
+fn talk_tracker(p: &Params) -> TalkTracker {
+    TalkTracker::new(p.noise_min_length, p.noise_inter_silence, p.silent_max_session, p.silent_after_intro)
 }
 
 impl State {
@@ -671,8 +676,7 @@ impl State {
         if self.talk.is_talking() {
             on_event(Event::StopTalking { at_ms: now });
         }
-        let p = &self.params;
-        self.talk = TalkTracker::new(p.noise_min_length, p.noise_inter_silence, p.silent_max_session, p.silent_after_intro);
+        self.talk = talk_tracker(&self.params);
         self.timeline = Timeline::default();
         self.talker_db = None;
         self.sound_history = 0;
