@@ -8,6 +8,7 @@
 //! is the tone's frequency or its absolute level: beeps are made at any pitch, and lines carry
 //! them at any gain.
 
+use crate::detector::forest::feature_position;
 use crate::detector::tones::tone::{self, ToneRun};
 
 /// The names of the features, in the order [`features`] gives them. A beep model file names the
@@ -35,10 +36,10 @@ pub const BEEP_FEATURE_NAMES: [&str; BEEP_FEATURE_COUNT] = [
 pub const BEEP_FEATURE_COUNT: usize = 18;
 
 /// Where the features the beep model's hard gates read sit (see beep_model.rs).
-pub const PITCH_SPREAD: usize = 4;
-pub const MEDIAN_PITCH_SPREAD: usize = 5;
-pub const PITCH_JUMPY: usize = 7;
-pub const SPOKE_BEFORE: usize = 12;
+pub const PITCH_SPREAD: usize = feature_position(&BEEP_FEATURE_NAMES, "pitch_spread");
+pub const MEDIAN_PITCH_SPREAD: usize = feature_position(&BEEP_FEATURE_NAMES, "median_pitch_spread");
+pub const PITCH_JUMPY: usize = feature_position(&BEEP_FEATURE_NAMES, "pitch_jumpy");
+pub const SPOKE_BEFORE: usize = feature_position(&BEEP_FEATURE_NAMES, "spoke_before");
 
 /// What a tone is measured against when nobody has talked yet (dB under the talker; ms since
 /// the talk), and the largest values the features keep: beyond them a tone is as far off as it
@@ -128,7 +129,7 @@ mod tests {
     }
 
     fn named(f: &[f32; BEEP_FEATURE_COUNT], name: &str) -> f32 {
-        f[BEEP_FEATURE_NAMES.iter().position(|n| *n == name).expect("a feature name")]
+        f[feature_position(&BEEP_FEATURE_NAMES, name)]
     }
 
     #[test]

@@ -129,11 +129,11 @@ impl TreeModel<BeepTrees> {
 mod tests {
     use super::*;
     use crate::detector::beep_features::{self, ToneContext};
-    use crate::detector::forest::Node;
+    use crate::detector::forest::{feature_position, Node};
     use crate::detector::tones::tone::{PitchRange, ToneRun};
 
     fn tiny() -> BeepModel {
-        let duration = BEEP_FEATURE_NAMES.iter().position(|n| *n == "duration_ms").unwrap();
+        let duration = feature_position(&BEEP_FEATURE_NAMES, "duration_ms");
         let trees = vec![vec![
             Node::Split { feature: duration, threshold: 100.0, left: 1, right: 2 },
             Node::Leaf { value: -2.0 },
@@ -268,7 +268,7 @@ mod tests {
         assert!(p >= m.policy.after_machine_at, "a clear beep after a greeting: {p}");
         let with = |name: &str, value: f32| {
             let mut f = beep;
-            f[BEEP_FEATURE_NAMES.iter().position(|n| *n == name).expect("a feature")] = value;
+            f[feature_position(&BEEP_FEATURE_NAMES, name)] = value;
             m.probability(&f)
         };
         assert!(with("sound_before", 5.0) < p, "out of the talk");

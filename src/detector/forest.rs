@@ -112,6 +112,35 @@ fn check(trees: &[Vec<Node>], feature_count: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the feature called `name` sits in `names`, a model's list of its features. Used in
+/// constants, so that code reading a figure by its place follows the list when it changes; a name
+/// that is none of the features fails the build.
+pub const fn feature_position(names: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < names.len() {
+        if same_name(names[i], name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no feature has this name");
+}
+
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// What makes one kind of model: its file's first line, the features its trees read (by name,
 /// in order) and its policy.
 pub trait ModelKind {
@@ -209,6 +238,15 @@ pub fn sigmoid(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feature_is_found_by_its_whole_name() {
+        const NAMES: [&str; 3] = ["words", "word", "wordy"];
+        assert_eq!(feature_position(&NAMES, "words"), 0);
+        assert_eq!(feature_position(&NAMES, "word"), 1);
+        assert_eq!(feature_position(&NAMES, "wordy"), 2);
+        assert!(!same_name("words", "word") && !same_name("words", "wordy"));
+    }
 
     fn walk(trees: &[Vec<Node>], f: &[f32]) -> f32 {
         let mut score = 0.0;
